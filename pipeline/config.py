@@ -1,0 +1,325 @@
+"""Load ``config.yaml``, validate it against the JSON Schema, and freeze it into settings.
+
+Validation reports the first problem as one :class:`ConfigError` naming the key path, the line
+in the YAML file, what is wrong and what is allowed. Stage functions receive the frozen
+dataclasses below, never the raw dictionary.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from pipeline.errors import ConfigError
+
+SCHEMA_PACKAGE = "pipeline.schemas"
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    path: str
+    platform: str = ""
+    format: str = "auto"
+    other_method: str = ""  # website | organisation | citation, for records not from a database
+
+
+@dataclass(frozen=True)
+class Automation:
+    test: str
+    value: int | None = None
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    label: str
+    kind: str  # inclusion | exclusion
+    stage: str  # automation | title_abstract | retrieval | full_text
+    automation: Automation | None = None
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Design:
+    id: str
+    label: str
+    level: str
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    levels: tuple[Level, ...]
+    designs: tuple[Design, ...]
+    precedence: tuple[str, ...]
+    no_effect_level: str | None = None
+
+    def level_of_design(self, design: str) -> str | None:
+        return next((d.level for d in self.designs if d.id == design), None)
+
+    def level_rank(self, level: str) -> int:
+        """0 for the first (best) level; contraindicated levels rank by their position too."""
+        return [lv.id for lv in self.levels].index(level)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    id: str
+    title: str
+    field: str
+    label: str = ""
+    percentages: bool = False
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    title_duplicate: float = 95.0
+    title_maybe: float = 85.0
+    max_year_gap: int = 1
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    string: str
+    concepts: tuple[tuple[str, ...], ...] = ()
+    date_from: int | None = None
+    date_to: int | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    review_id: str
+    title: str
+    search: SearchSettings
+    sources: tuple[Source, ...]
+    criteria: tuple[Criterion, ...]
+    hierarchy: Hierarchy
+    tables: tuple[TableSpec, ...] = ()
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+    figure_formats: tuple[str, ...] = ("svg", "png")
+    prisma_formats: tuple[str, ...] = ("svg", "png")
+    citation: str = ""
+    question: str = ""
+
+    def criterion(self, criterion_id: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """Read a JSON Schema shipped in ``pipeline/schemas``."""
+    text = resources.files(SCHEMA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+# --- YAML with line numbers ----------------------------------------------------------------
+
+
+def _line_index(node: yaml.Node, path: tuple = (), index: dict | None = None) -> dict:
+    """Map every key path in a composed YAML document to its 1-based line."""
+    index = {} if index is None else index
+    index[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = path + (key_node.value,)
+            index[child] = key_node.start_mark.line + 1
+            _line_index(value_node, child, index)
+            index[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            _line_index(item, path + (position,), index)
+    return index
+
+
+def _format_path(path: tuple) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _nearest_line(index: dict, path: tuple) -> int | None:
+    while path not in index and path:
+        path = path[:-1]
+    return index.get(path)
+
+
+def _describe(error: jsonschema.ValidationError, schema: dict) -> tuple[tuple, str, str]:
+    """Turn a jsonschema error into (key path, what is wrong, how to fix it)."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        key = extra[0]
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return path + (key,), f"unknown key '{key}'", f"{hint}allowed keys: {', '.join(allowed)}"
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        desc = error.schema.get("properties", {}).get(missing, {}).get("description", "")
+        return path, f"missing required key '{missing}'", f"add it ({desc})" if desc else "add it"
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return path, f"value {error.instance!r} is not allowed", f"use one of: {allowed}"
+    if error.validator == "type":
+        return path, f"value {error.instance!r} should be of type {error.validator_value}", (
+            f"expected: {error.schema.get('description', error.validator_value)}")
+    if error.validator in {"minimum", "maximum", "minItems", "minLength", "pattern", "uniqueItems"}:
+        return path, error.message, error.schema.get("description", "see the schema")
+    return path, error.message, error.schema.get("description", "see pipeline/schemas/config.schema.json")
+
+
+def validate(document: Any, *, file: str = "config.yaml", lines: dict | None = None) -> Settings:
+    """Validate a parsed config document and freeze it; raise ConfigError on the first problem."""
+    lines = lines or {}
+    schema = load_schema("config.schema.json")
+    if not isinstance(document, dict):
+        raise ConfigError("the file is empty or not a mapping of keys", where=file,
+                          fix="start from the config.yaml shipped with the repository")
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        path, what, fix = _describe(errors[0], schema)
+        line = _nearest_line(lines, path)
+        location = f"{file}:{line}" if line else file
+        raise ConfigError(f"{_format_path(path)}: {what}", where=location, fix=fix)
+    settings = _freeze(document)
+    _check_semantics(settings, document, file, lines)
+    return settings
+
+
+def _fail(file: str, lines: dict, path: tuple, what: str, fix: str) -> None:
+    line = _nearest_line(lines, path)
+    raise ConfigError(f"{_format_path(path)}: {what}", where=f"{file}:{line}" if line else file, fix=fix)
+
+
+def _check_semantics(settings: Settings, document: dict, file: str, lines: dict) -> None:
+    """Cross-key rules a JSON Schema cannot express."""
+    for section, items in (("sources", settings.sources), ("criteria", settings.criteria),
+                           ("tables", settings.tables)):
+        seen: set[str] = set()
+        for position, item in enumerate(items):
+            if item.id in seen:
+                _fail(file, lines, (section, position, "id"), f"duplicate id '{item.id}'",
+                      "give every entry its own id")
+            seen.add(item.id)
+    for position, criterion in enumerate(settings.criteria):
+        if criterion.stage == "automation" and criterion.automation is None:
+            _fail(file, lines, ("criteria", position), f"criterion '{criterion.id}' has stage automation but no 'automation' test",
+                  "add automation: {test: ..., value: ...} or choose a human stage")
+        if criterion.stage != "automation" and criterion.automation is not None:
+            _fail(file, lines, ("criteria", position, "automation"),
+                  f"criterion '{criterion.id}' has an automation test but stage '{criterion.stage}'",
+                  "set stage: automation, or remove the automation test")
+        auto = criterion.automation
+        if auto and auto.test.startswith("year_") and auto.value is None:
+            _fail(file, lines, ("criteria", position, "automation"), f"test '{auto.test}' needs a 'value' (a year)",
+                  "add value: YEAR")
+        if auto and not auto.test.startswith("year_") and not auto.values:
+            _fail(file, lines, ("criteria", position, "automation"), f"test '{auto.test}' needs 'values' (a list)",
+                  "add values: [...]")
+    level_ids = [lv.id for lv in settings.hierarchy.levels]
+    if len(set(level_ids)) != len(level_ids):
+        _fail(file, lines, ("hierarchy", "levels"), "level ids repeat", "give every level its own id")
+    design_ids = [d.id for d in settings.hierarchy.designs]
+    if len(set(design_ids)) != len(design_ids):
+        _fail(file, lines, ("hierarchy", "designs"), "design ids repeat", "give every design its own id")
+    for position, design in enumerate(settings.hierarchy.designs):
+        if design.level not in level_ids:
+            _fail(file, lines, ("hierarchy", "designs", position, "level"), f"unknown level '{design.level}'",
+                  f"use one of: {', '.join(level_ids)}")
+    nel = settings.hierarchy.no_effect_level
+    if nel is not None and nel not in level_ids:
+        _fail(file, lines, ("hierarchy", "no_effect_level"), f"unknown level '{nel}'", f"use one of: {', '.join(level_ids)}")
+    if "no_effect" in settings.hierarchy.precedence and nel is None:
+        _fail(file, lines, ("hierarchy", "precedence"), "rule 'no_effect' is listed but no no_effect_level is set",
+              "add no_effect_level, or remove 'no_effect' from precedence")
+    if settings.dedup.title_maybe > settings.dedup.title_duplicate:
+        _fail(file, lines, ("deduplicate", "title_maybe"), "title_maybe is above title_duplicate",
+              "set title_maybe at or below title_duplicate")
+
+
+def _freeze(doc: dict) -> Settings:
+    search = doc["search"]
+    hierarchy = doc["hierarchy"]
+    dedup = doc.get("deduplicate", {})
+    return Settings(
+        review_id=doc["review"]["id"],
+        title=doc["review"]["title"],
+        citation=doc["review"].get("citation", ""),
+        question=doc["review"].get("question", ""),
+        search=SearchSettings(
+            string=search["string"],
+            concepts=tuple(tuple(group) for group in search.get("concepts", [])),
+            date_from=search.get("date_from"),
+            date_to=search.get("date_to"),
+        ),
+        sources=tuple(Source(**s) for s in doc["sources"]),
+        criteria=tuple(
+            Criterion(
+                id=c["id"], label=c["label"], kind=c["kind"], stage=c["stage"],
+                automation=Automation(
+                    test=c["automation"]["test"], value=c["automation"].get("value"),
+                    values=tuple(c["automation"].get("values", ())),
+                ) if "automation" in c else None,
+            )
+            for c in doc["criteria"]
+        ),
+        hierarchy=Hierarchy(
+            levels=tuple(Level(**lv) for lv in hierarchy["levels"]),
+            designs=tuple(Design(**d) for d in hierarchy["designs"]),
+            precedence=tuple(hierarchy["precedence"]),
+            no_effect_level=hierarchy.get("no_effect_level"),
+        ),
+        tables=tuple(TableSpec(**t) for t in doc.get("tables", [])),
+        dedup=DedupSettings(**dedup),
+        figure_formats=tuple(doc.get("figures", {}).get("formats", ("svg", "png"))),
+        prisma_formats=tuple(doc.get("prisma", {}).get("formats", ("svg", "png"))),
+    )
+
+
+def parse(text: str, *, file: str = "config.yaml") -> Settings:
+    """Parse YAML text and validate it."""
+    try:
+        node = yaml.compose(text)
+        document = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"not valid YAML ({exc.problem})", where=f"{file}{line}",
+                          fix="check indentation and quoting on that line") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML ({exc})", where=file, fix="check the file's syntax") from None
+    lines = _line_index(node) if node is not None else {}
+    return validate(document, file=file, lines=lines)
+
+
+def load(path: str | Path) -> Settings:
+    """Read and validate a config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", where=str(path),
+                          fix="run from the review folder or pass --config PATH") from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", where=str(path), fix="save the file as UTF-8") from None
+    return parse(text, file=str(path))
+
+
+def section_json(document: dict, *names: str) -> str:
+    """The named config sections as canonical JSON (used as Snakemake params to trigger reruns)."""
+    return json.dumps({name: document.get(name) for name in names}, sort_keys=True)

@@ -1,0 +1,74 @@
+"""Normalisation and the content keys that survive reruns.
+
+``record_key`` is the same for the same record in a later export, and for the same paper as
+exported by two databases whenever they agree on DOI, PMID, or normalised title + first
+author's family name + year. Human decision files name these keys, so the functions here
+change only with a migration of every decision file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
+_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+_TAG = re.compile(r"<[^>]{0,200}>")
+_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\s*")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_BRACKETED = re.compile(r"\[[^\]]*\]")
+
+
+def normalize_doi(value: str | None) -> str:
+    """Lower-case DOI without resolver prefix; "" when the value is not DOI-shaped."""
+    if not value:
+        return ""
+    text = _DOI_PREFIX.sub("", value.strip()).strip().rstrip(".;,").lower()
+    return text if _DOI_SHAPE.match(text) else ""
+
+
+def fold(value: str | None) -> str:
+    """Lower-case ASCII words separated by single spaces: accents, markup and punctuation gone."""
+    if not value:
+        return ""
+    text = html.unescape(value)
+    text = _TAG.sub(" ", text)
+    text = _LATEX_COMMAND.sub("", text).replace("{", "").replace("}", "")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower().replace("&", " and ")
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def normalize_title(value: str | None) -> str:
+    """Folded title with bracketed notes (``[Review]``, translated-title brackets) removed.
+
+    A title that is wholly in brackets (MEDLINE's translated titles) keeps its words.
+    """
+    if not value:
+        return ""
+    stripped = _BRACKETED.sub(" ", value)
+    return fold(stripped) or fold(value)
+
+
+def family_slug(family: str | None) -> str:
+    """The first author's family name as one lower-case ASCII token."""
+    return fold(family).replace(" ", "") or "anon"
+
+
+def title_hash(title: str | None) -> str:
+    return hashlib.sha1(normalize_title(title).encode("utf-8")).hexdigest()[:10]
+
+
+def record_key(*, doi: str = "", pmid: str = "", title: str = "", first_family: str = "", year: str = "") -> str:
+    """``doi:<doi>``, else ``pmid:<pmid>``, else ``ref:<family><year>-<title hash>``."""
+    clean_doi = normalize_doi(doi)
+    if clean_doi:
+        return f"doi:{clean_doi}"
+    digits = re.sub(r"\D", "", pmid or "")
+    if digits:
+        return f"pmid:{digits}"
+    year_text = year if re.fullmatch(r"\d{4}", year or "") else "nd"
+    return f"ref:{family_slug(first_family)}{year_text}-{title_hash(title)}"
