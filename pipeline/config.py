@@ -323,3 +323,14 @@ def load(path: str | Path) -> Settings:
 def section_json(document: dict, *names: str) -> str:
     """The named config sections as canonical JSON (used as Snakemake params to trigger reruns)."""
     return json.dumps({name: document.get(name) for name in names}, sort_keys=True)
+
+
+def load_or_exit(path: str | Path) -> Settings:
+    """Load and validate, or print one ``ERROR:`` line and exit with status 2 (for the Snakefile)."""
+    import sys
+
+    try:
+        return load(path)
+    except ConfigError as exc:
+        sys.stderr.write(f"ERROR: {exc.message}\n")
+        raise SystemExit(2) from None

@@ -1,0 +1,186 @@
+"""The review, from raw database exports to PRISMA counts, evidence levels, tables and figures.
+
+Rules declare files in and files out and call `python -m pipeline <stage>`; all logic lives in
+the `pipeline` package. Each rule's `params` hold the config sections it reads, so editing one
+section of config.yaml reruns only the stages downstream of it.
+"""
+
+import glob
+import json
+
+from pipeline.config import load_or_exit
+
+
+configfile: "config.yaml"
+
+
+load_or_exit("config.yaml")
+
+EXPORTS = [source["path"] for source in config["sources"]]
+SCREENING = sorted(glob.glob("data/raw/decisions/screening/*.csv"))
+PUBLISHED = sorted(glob.glob("data/raw/published/*.csv"))
+TABLES = [table["id"] for table in config.get("tables", [])]
+FIGURE_FORMATS = config.get("figures", {}).get("formats", ["svg", "png"])
+PRISMA_FORMATS = config.get("prisma", {}).get("formats", ["svg", "png"])
+
+
+rule all:
+    """Everything the review reports."""
+    input:
+        "data/processed/prisma/counts.json",
+        "data/processed/tables/tables.md",
+        "data/processed/reconcile/reconcile.csv",
+        expand("figures/evidence_pyramid.{ext}", ext=FIGURE_FORMATS),
+        expand("figures/{table}.{ext}", table=TABLES, ext=FIGURE_FORMATS),
+
+
+rule ingest:
+    """Read every export into one table: one row per raw record, with source, file and line."""
+    input:
+        exports=EXPORTS,
+    output:
+        records="data/processed/ingest/records.csv",
+    params:
+        settings=json.dumps({"sources": config["sources"]}, sort_keys=True),
+    log:
+        "data/processed/logs/ingest.log",
+    shell:
+        "python -m pipeline ingest --config config.yaml -o {output.records} --log {log}"
+
+
+rule deduplicate:
+    """Group duplicate records into studies; every merge names the rule that fired."""
+    input:
+        records=rules.ingest.output.records,
+        decisions="data/raw/decisions/duplicates.csv",
+    output:
+        records="data/processed/deduplicate/records.csv",
+        pairs="data/processed/deduplicate/pairs.csv",
+        maybe="data/processed/deduplicate/maybe_pairs.csv",
+        studies="data/processed/deduplicate/studies.csv",
+    params:
+        settings=json.dumps({"deduplicate": config.get("deduplicate", {})}, sort_keys=True),
+    log:
+        "data/processed/logs/deduplicate.log",
+    shell:
+        "python -m pipeline deduplicate --config config.yaml --records {input.records}"
+        " --decisions {input.decisions} -o data/processed/deduplicate --log {log}"
+
+
+rule screen:
+    """Apply automation criteria and every reviewer's decisions; list conflicts and work queues."""
+    input:
+        records=rules.deduplicate.output.records,
+        studies=rules.deduplicate.output.studies,
+        decisions=SCREENING,
+        resolutions="data/raw/decisions/resolutions.csv",
+    output:
+        records="data/processed/screen/records.csv",
+        studies="data/processed/screen/studies.csv",
+        conflicts="data/processed/screen/conflicts.csv",
+        queue_ta="data/processed/screen/to_screen_title_abstract.csv",
+        queue_ft="data/processed/screen/to_screen_full_text.csv",
+        agreement="data/processed/screen/agreement.csv",
+        unchecked="data/processed/screen/automation_unchecked.csv",
+    params:
+        settings=json.dumps({"criteria": config["criteria"], "search": config["search"]}, sort_keys=True),
+    log:
+        "data/processed/logs/screen.log",
+    shell:
+        "python -m pipeline screen --config config.yaml --records {input.records} --studies {input.studies}"
+        " --decisions {input.decisions} --resolutions {input.resolutions} -o data/processed/screen --log {log}"
+
+
+rule classify:
+    """Give each included study its evidence level and the rule that gave it."""
+    input:
+        studies=rules.screen.output.studies,
+        extraction="data/raw/extraction.csv",
+    output:
+        studies="data/processed/classify/studies.csv",
+        interventions="data/processed/classify/interventions.csv",
+        audit="data/processed/classify/audit.csv",
+    params:
+        settings=json.dumps({"hierarchy": config["hierarchy"]}, sort_keys=True),
+    log:
+        "data/processed/logs/classify.log",
+    shell:
+        "python -m pipeline classify --config config.yaml --studies {input.studies}"
+        " --extraction {input.extraction} -o data/processed/classify --log {log}"
+
+
+rule prisma:
+    """PRISMA 2020 counts from record status, checked to add up, as JSON, template CSV and diagram."""
+    input:
+        records=rules.screen.output.records,
+    output:
+        counts="data/processed/prisma/counts.json",
+        template="data/processed/prisma/prisma2020.csv",
+        diagram=expand("figures/prisma_flow.{ext}", ext=PRISMA_FORMATS),
+    params:
+        settings=json.dumps({"sources": config["sources"], "criteria": config["criteria"],
+                             "prisma": config.get("prisma", {})}, sort_keys=True),
+    log:
+        "data/processed/logs/prisma.log",
+    shell:
+        "python -m pipeline prisma --config config.yaml --records {input.records}"
+        " -o data/processed/prisma --figures figures --log {log}"
+
+
+rule tables:
+    """Each configured study characteristic by evidence level, with row and column totals."""
+    input:
+        classified=rules.classify.output.studies,
+    output:
+        tables=expand("data/processed/tables/{table}.csv", table=TABLES),
+        markdown="data/processed/tables/tables.md",
+        latex="data/processed/tables/tables.tex",
+        workbook="data/processed/tables/tables.xlsx",
+    params:
+        settings=json.dumps({"tables": config.get("tables", []), "hierarchy": config["hierarchy"]}, sort_keys=True),
+    log:
+        "data/processed/logs/tables.log",
+    shell:
+        "python -m pipeline tables --config config.yaml --classified {input.classified}"
+        " -o data/processed/tables --log {log}"
+
+
+rule figures:
+    """The evidence pyramid with counts and one chart per table."""
+    input:
+        classified=rules.classify.output.studies,
+        tables=rules.tables.output.tables,
+    output:
+        pyramid=expand("figures/evidence_pyramid.{ext}", ext=FIGURE_FORMATS),
+        charts=expand("figures/{table}.{ext}", table=TABLES, ext=FIGURE_FORMATS),
+    params:
+        settings=json.dumps({"figures": config.get("figures", {}), "hierarchy": config["hierarchy"],
+                             "tables": config.get("tables", [])}, sort_keys=True),
+    log:
+        "data/processed/logs/figures.log",
+    shell:
+        "python -m pipeline figures --config config.yaml --classified {input.classified}"
+        " --tables data/processed/tables -o figures --log {log}"
+
+
+rule reconcile:
+    """What the review published against what the pipeline reproduces, with reasons."""
+    input:
+        published=PUBLISHED,
+        tables=rules.tables.output.tables,
+        counts=rules.prisma.output.counts,
+        classified=rules.classify.output.studies,
+        studies=rules.screen.output.studies,
+    output:
+        reconciled="data/processed/reconcile/reconcile.csv",
+        arithmetic="data/processed/reconcile/arithmetic.csv",
+        markdown="data/processed/reconcile/reconcile.md",
+    params:
+        settings=json.dumps({"sources": config["sources"], "search": config["search"],
+                             "hierarchy": config["hierarchy"], "tables": config.get("tables", [])}, sort_keys=True),
+    log:
+        "data/processed/logs/reconcile.log",
+    shell:
+        "python -m pipeline reconcile --config config.yaml --published {input.published}"
+        " --tables data/processed/tables --prisma {input.counts} --classified {input.classified}"
+        " --studies {input.studies} -o data/processed/reconcile --log {log}"

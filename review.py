@@ -1,0 +1,89 @@
+"""Run the review or its tests in a private environment that this script builds itself.
+
+    python3 review.py run [snakemake options]   # the whole review on the shipped data
+    python3 review.py test [pytest options]     # the test suite
+
+Only Python 3.11+ is needed. The first call creates ``.venv/`` next to this file and installs
+the pipeline with the exact versions pinned in ``constraints.txt``; later calls reuse it until
+``pyproject.toml`` or ``constraints.txt`` change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / "installed.sha256"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"ERROR: {message}\n")
+    raise SystemExit(2)
+
+
+def _wanted_stamp() -> str:
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "constraints.txt"):
+        digest.update((ROOT / name).read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def _ensure_environment() -> None:
+    if sys.version_info < (3, 11):
+        _fail(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}. Run it with python3.11 or newer.")
+    wanted = _wanted_stamp()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    if not PYTHON.exists():
+        print(f"Creating the environment in {VENV} ...", flush=True)
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            _fail(f"could not create {VENV} ({exc}). On Debian/Ubuntu install the python3-venv package, then retry.")
+    print("Installing the pipeline and its pinned dependencies (first run only) ...", flush=True)
+    quiet = [] if os.environ.get("REVIEW_VERBOSE") else ["--quiet"]
+    steps = [
+        [str(PYTHON), "-m", "pip", "install", *quiet, "--disable-pip-version-check", "--upgrade", "pip"],
+        [str(PYTHON), "-m", "pip", "install", *quiet, "--disable-pip-version-check",
+         "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"],
+    ]
+    for step in steps:
+        if subprocess.call(step, cwd=ROOT) != 0:
+            _fail("installing the dependencies failed (see pip's message above); check the network connection "
+                  "to the package index, then run the same command again.")
+    STAMP.write_text(wanted + "\n")
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test"):
+        sys.stderr.write(__doc__)
+        return 2
+    _ensure_environment()
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        cores = ["--cores", str(os.cpu_count() or 1)] if not any(a.startswith(("--cores", "-c")) for a in rest) else []
+        call = [str(BIN / "snakemake"), *cores, "--snakefile", str(ROOT / "Snakefile"), *rest]
+    else:
+        call = [str(PYTHON), "-m", "pytest", *rest]
+    return subprocess.call(call, cwd=ROOT, env=_environment())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

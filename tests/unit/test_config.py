@@ -1,0 +1,82 @@
+"""config.yaml validation: the shipped config loads, and each kind of mistake gives one clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import config
+from pipeline.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = (REPO / "config.yaml").read_text(encoding="utf-8")
+
+
+def test_shipped_config_describes_the_2020_review():
+    settings = config.parse(SHIPPED)
+    assert [s.name for s in settings.sources] == [
+        "MEDLINE", "CINAHL", "PsycINFO", "Social Work Abstracts", "Social Services Abstracts", "ASSIA", "PILOTS"]
+    assert settings.search.date_from == 2000
+    assert [lv.id for lv in settings.hierarchy.levels] == ["best", "promising", "emerging", "contraindicated"]
+    assert settings.hierarchy.level_of_design("rct") == "best"
+    assert settings.hierarchy.level_of_design("case_study") == "promising"
+    assert settings.hierarchy.level_of_design("opinion") == "emerging"
+    assert settings.hierarchy.no_effect_level == "contraindicated"
+    assert len(settings.hierarchy.designs) == 10
+    assert [t.field for t in settings.tables] == [
+        "design", "country", "setting", "provider_population", "client_population"]
+    exclusions = [c.id for c in settings.criteria if c.kind == "exclusion"]
+    assert "exc_informal_caregivers" in exclusions and "exc_dissertation" in exclusions
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    stage: title_abstract\n", "    stge: title_abstract\n",
+         "criteria[6].stge: unknown key 'stge'; did you mean 'stage'?"),
+        ("level: best}", "level: bets}", "hierarchy.designs[0].level: unknown level 'bets'; use one of: best,"),
+        ("    format: auto\n", "    format: riss\n", "sources[0].format: value 'riss' is not allowed; use one of: auto, ris,"),
+        ("date_from: 2000", "date_from: two", "search.date_from: value 'two' should be of type integer"),
+        ("  - id: cinahl\n", "  - id: medline\n", "sources[1].id: duplicate id 'medline'"),
+        ("    automation: {test: year_at_least, value: 2000}\n", "",
+         "criteria[0]: criterion 'since_2000' has stage automation but no 'automation' test"),
+        ("precedence: [override, no_effect, design]", "precedence: [override, no_effect, desing]",
+         "hierarchy.precedence[2]: value 'desing' is not allowed; use one of: override, no_effect, design"),
+        ("title_maybe: 85", "title_maybe: 99", "deduplicate.title_maybe: title_maybe is above title_duplicate"),
+        ("review:\n", "reveiw:\n", "unknown key 'reveiw'; did you mean 'review'?"),
+    ],
+    ids=["typo-key", "unknown-level", "bad-enum", "bad-type", "duplicate-id", "automation-missing",
+         "bad-precedence", "threshold-order", "typo-top-level"],
+)
+def test_a_mistake_gives_one_message_with_key_line_and_fix(old, new, expected):
+    assert old in SHIPPED
+    with pytest.raises(ConfigError) as caught:
+        config.parse(SHIPPED.replace(old, new, 1))
+    message = caught.value.message
+    assert message.startswith("config.yaml:")
+    assert expected in message
+    line = int(message.split(":")[1])
+    assert 1 <= line <= SHIPPED.count("\n") + 1
+
+
+def test_the_line_points_at_the_bad_key():
+    broken = SHIPPED.replace("    stage: title_abstract\n", "    stge: title_abstract\n", 1)
+    message = pytest.raises(ConfigError, config.parse, broken).value.message
+    line = int(message.split(":")[1])
+    assert broken.splitlines()[line - 1].strip().startswith("stge:")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("", "the file is empty or not a mapping"), ("review: [\n", "not valid YAML"), ("- a\n- b\n", "not a mapping")],
+    ids=["empty", "broken-yaml", "list"],
+)
+def test_unreadable_documents(text, expected):
+    with pytest.raises(ConfigError, match=expected):
+        config.parse(text)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found; run from the review folder"):
+        config.load(tmp_path / "config.yaml")
