@@ -133,7 +133,7 @@ def cmd_classify(args: argparse.Namespace) -> None:
     write_table(classified, out / "studies.csv")
     write_table(interventions, out / "interventions.csv")
     write_table(audit, out / "audit.csv")
-    log.info(classify.summary(classified))
+    log.info(classify.summary(classified, settings.hierarchy))
 
 
 def cmd_prisma(args: argparse.Namespace) -> None:
