@@ -40,7 +40,7 @@ def test_shipped_config_describes_the_2020_review():
         ("date_from: 2000", "date_from: two", "search.date_from: value 'two' should be of type integer"),
         ("  - id: cinahl\n", "  - id: medline\n", "sources[1].id: duplicate id 'medline'"),
         ("    automation: {test: year_at_least, value: 2000}\n", "",
-         "criteria[0]: criterion 'since_2000' has stage automation but no 'automation' test"),
+         "criteria[0]: criterion 'before_2000' has stage automation but no 'automation' test"),
         ("precedence: [override, no_effect, design]", "precedence: [override, no_effect, desing]",
          "hierarchy.precedence[2]: value 'desing' is not allowed; use one of: override, no_effect, design"),
         ("title_maybe: 85", "title_maybe: 99", "deduplicate.title_maybe: title_maybe is above title_duplicate"),

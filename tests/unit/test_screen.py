@@ -76,7 +76,7 @@ def test_every_record_lands_in_exactly_one_box():
         "medline:7": "ft_excluded",
     }
     reasons = dict(zip(result["records"][col.RECORD_ID], result["records"][col.SCREEN_REASON]))
-    assert reasons["medline:3"] == "since_2000"
+    assert reasons["medline:3"] == "before_2000"
     assert reasons["medline:6"] == "exc_dissertation"
     assert reasons["medline:7"] == "exc_no_intervention"
     assert reasons["cinahl:1"] == "same_record_key"
@@ -84,7 +84,7 @@ def test_every_record_lands_in_exactly_one_box():
 
 def test_a_missing_year_is_listed_not_silently_passed():
     unchecked = run([])["unchecked"]
-    assert unchecked.to_dict("records") == [{col.STUDY_ID: "s4", "criterion": "since_2000", "note": "no year"}]
+    assert unchecked.to_dict("records") == [{col.STUDY_ID: "s4", "criterion": "before_2000", "note": "no year"}]
 
 
 def test_full_text_decision_implies_title_abstract_inclusion():
@@ -180,4 +180,4 @@ def test_blank_queue_rows_are_not_decisions():
 
 def test_summary_line():
     line = screen.summary(run([("ref:a", "full_text", "include", "", "ann")]))
-    assert line.startswith("screen: 7 studies in; excluded 2 (exc_dissertation=1, since_2000=1); included 1; pending 4")
+    assert line.startswith("screen: 7 studies in; excluded 2 (exc_dissertation=1, before_2000=1); included 1; pending 4")

@@ -1,0 +1,723 @@
+"""PRISMA 2020 flow: counts from each record's box, checks that the boxes add up, template table, diagram.
+
+Every record sits in exactly one :class:`~pipeline.columns.PrismaBox`; :func:`count` tallies them with one
+group-by over (source, box, reason) and derives every number of the PRISMA 2020 flow from that tally.
+
+Databases and other methods. Records from a source with ``other_method`` set (website, organisation,
+citation) are deduplicated and screened together with database records, so the boxes before retrieval
+(duplicates, automation, other removals, records screened, records excluded) count records from both; the
+split into a databases column (``dbr_*``) and an other-methods column (``other_*``) starts at "reports
+sought for retrieval", where the PRISMA 2020 template has one box per column. ``boxes_other_methods``
+keeps the other-methods share of every box so the diagram can say how many of the shared boxes came from
+other methods. A record awaiting a full-text decision counts as assessed (and pending). A source missing
+from the settings (a standalone run) counts as a database named by its id.
+
+Template layout. :func:`template` follows the data template of the PRISMA2020 R package (Haddaway, Page,
+Pritchard & McGuinness 2022, Campbell Systematic Reviews 18:e1230, https://doi.org/10.1002/cl2.1230):
+the file ``inst/extdata/PRISMA.csv`` shipped in https://github.com/prisma-flowdiagram/PRISMA2020 and read
+by its ``PRISMA_data()``. That function finds each row by the ``data`` column and reads the ``n`` column,
+so the columns (data, node, box, description, boxtext, tooltips, url, n), the ``data`` names, the node
+and box identifiers and the row order match the template. Lists (``database_specific_results``,
+``dbr_excluded``, ``other_excluded``) are written as ``Name, n; Name, n``; the package splits them on ``;``
+and cuts each name at its first comma, so commas and semicolons inside names become `` / ``; an empty list
+is a bare ``0``. Registers and a previous review are not modelled, so their rows hold 0. Box texts use the
+box labels of the PRISMA 2020 statement (Page et al. 2021, BMJ 372:n71); descriptions are this module's
+own; tooltips and urls (used only by the package's interactive HTML output) are left empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.lines import Line2D
+
+from pipeline.columns import PRISMA_BOX, RECORD_ID, SCREEN_REASON, SOURCE, STUDY_ID, PrismaBox
+from pipeline.config import Settings
+from pipeline.errors import CheckError, ConfigError
+
+log = logging.getLogger(__name__)
+
+OTHER_METHODS = ("website", "organisation", "citation")
+REQUIRED_COLUMNS = (RECORD_ID, SOURCE, PRISMA_BOX, SCREEN_REASON, STUDY_ID)
+TEMPLATE_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
+SAVE_FORMATS = ("svg", "png", "pdf")
+
+_REMOVED = (PrismaBox.DUPLICATE, PrismaBox.AUTOMATION, PrismaBox.OTHER_REMOVED)
+_ASSESSED = (PrismaBox.FT_EXCLUDED, PrismaBox.INCLUDED, PrismaBox.PENDING_FT)
+_SOUGHT = (PrismaBox.NOT_RETRIEVED, *_ASSESSED)
+_SCREENED = (PrismaBox.TA_EXCLUDED, PrismaBox.PENDING_TA, *_SOUGHT)
+
+
+# --- counts --------------------------------------------------------------------------------
+
+
+def count(records: pd.DataFrame, settings: Settings) -> dict:
+    """The whole PRISMA 2020 flow as a nested, JSON-ready dict (plain ints, sorted keys)."""
+    _require_columns(records)
+    _require_known_boxes(records)
+    tally = _tally(records, settings)
+    boxes = _box_totals(tally)
+    other_rows = tally[tally["method"] != ""]
+    boxes_other = _box_totals(other_rows)
+    dbr_rows = tally[tally["method"] == ""]
+    included = records[PRISMA_BOX] == PrismaBox.INCLUDED.value
+
+    boxes_dbr = {box: boxes[box] - boxes_other[box] for box in boxes}
+    counts = {
+        "boxes": boxes,
+        "boxes_other_methods": boxes_other,
+        "records_total": int(len(records)),
+        "identification": {
+            "databases": _database_counts(dbr_rows, settings),
+            "databases_total": int(dbr_rows["n"].sum()),
+            "other_methods": {method: int(other_rows.loc[other_rows["method"] == method, "n"].sum())
+                              for method in OTHER_METHODS},
+            "other_total": int(other_rows["n"].sum()),
+        },
+        "removed_before_screening": {
+            "duplicates": boxes[PrismaBox.DUPLICATE.value],
+            "automation": boxes[PrismaBox.AUTOMATION.value],
+            "automation_by_reason": _by_reason(tally, PrismaBox.AUTOMATION),
+            "other": boxes[PrismaBox.OTHER_REMOVED.value],
+            "other_by_reason": _by_reason(tally, PrismaBox.OTHER_REMOVED),
+        },
+        "screening": {
+            "screened": _sum_boxes(boxes, _SCREENED),
+            "excluded": boxes[PrismaBox.TA_EXCLUDED.value],
+            "excluded_by_reason": _by_reason(tally, PrismaBox.TA_EXCLUDED),
+            "pending": boxes[PrismaBox.PENDING_TA.value],
+        },
+        "retrieval": {
+            "sought": _sum_boxes(boxes, _SOUGHT),
+            "not_retrieved": boxes[PrismaBox.NOT_RETRIEVED.value],
+            "not_retrieved_by_reason": _by_reason(tally, PrismaBox.NOT_RETRIEVED),
+            "dbr_sought": _sum_boxes(boxes_dbr, _SOUGHT),
+            "dbr_not_retrieved": boxes_dbr[PrismaBox.NOT_RETRIEVED.value],
+            "dbr_not_retrieved_by_reason": _by_reason(dbr_rows, PrismaBox.NOT_RETRIEVED),
+            "other_sought": _sum_boxes(boxes_other, _SOUGHT),
+            "other_not_retrieved": boxes_other[PrismaBox.NOT_RETRIEVED.value],
+            "other_not_retrieved_by_reason": _by_reason(other_rows, PrismaBox.NOT_RETRIEVED),
+        },
+        "eligibility": {
+            "assessed": _sum_boxes(boxes, _ASSESSED),
+            "excluded": boxes[PrismaBox.FT_EXCLUDED.value],
+            "excluded_by_reason": _by_reason(tally, PrismaBox.FT_EXCLUDED),
+            "pending": boxes[PrismaBox.PENDING_FT.value],
+            "dbr_assessed": _sum_boxes(boxes_dbr, _ASSESSED),
+            "dbr_excluded": boxes_dbr[PrismaBox.FT_EXCLUDED.value],
+            "dbr_excluded_by_reason": _by_reason(dbr_rows, PrismaBox.FT_EXCLUDED),
+            "other_assessed": _sum_boxes(boxes_other, _ASSESSED),
+            "other_excluded": boxes_other[PrismaBox.FT_EXCLUDED.value],
+            "other_excluded_by_reason": _by_reason(other_rows, PrismaBox.FT_EXCLUDED),
+        },
+        "included": {
+            "reports": boxes[PrismaBox.INCLUDED.value],
+            "studies": int(records.loc[included, STUDY_ID].nunique()),
+        },
+    }
+    return _sorted(counts)
+
+
+def _require_columns(records: pd.DataFrame) -> None:
+    missing = [column for column in REQUIRED_COLUMNS if column not in records.columns]
+    if missing:
+        raise CheckError(f"screened records lack column(s) {', '.join(missing)}", where="prisma input",
+                         fix="run the screen stage first; its output has every column prisma needs")
+
+
+def _require_known_boxes(records: pd.DataFrame) -> None:
+    allowed = [box.value for box in PrismaBox]
+    unknown = records.loc[~records[PRISMA_BOX].isin(allowed), [RECORD_ID, PRISMA_BOX]]
+    if len(unknown):
+        first = unknown.iloc[0]
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise CheckError(f"record has prisma_box {first[PRISMA_BOX]!r}{more}", where=f"record {first[RECORD_ID]}",
+                         fix=f"every record needs one of: {', '.join(allowed)}; rerun the screen stage")
+
+
+def _tally(records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Records per (source, box, reason), with each source's other method ("" for databases)."""
+    grouped = records.groupby([SOURCE, PRISMA_BOX, SCREEN_REASON], sort=True, dropna=False)
+    tally = grouped.size().rename("n").reset_index()
+    methods = {source.id: source.other_method for source in settings.sources}
+    names = {source.id: source.name for source in settings.sources}
+    tally["method"] = [methods.get(source, "") for source in tally[SOURCE]]
+    tally["name"] = [names.get(source, source) for source in tally[SOURCE]]
+    return tally
+
+
+def _box_totals(tally: pd.DataFrame) -> dict[str, int]:
+    per_box = tally.groupby(PRISMA_BOX)["n"].sum()
+    return {box.value: int(per_box.get(box.value, 0)) for box in PrismaBox}
+
+
+def _sum_boxes(per_box: dict[str, int], selected: tuple[PrismaBox, ...]) -> int:
+    return sum(per_box[box.value] for box in selected)
+
+
+def _by_reason(tally: pd.DataFrame, box: PrismaBox) -> dict[str, int]:
+    rows = tally[tally[PRISMA_BOX] == box.value]
+    per_reason = rows.groupby(SCREEN_REASON)["n"].sum()
+    return {str(reason): int(n) for reason, n in per_reason.items()}
+
+
+def _database_counts(dbr_rows: pd.DataFrame, settings: Settings) -> dict[str, int]:
+    """Records per database name; every database source in the settings appears, with 0 if empty."""
+    counts = {source.name: 0 for source in settings.sources if not source.other_method}
+    for name, n in dbr_rows.groupby("name")["n"].sum().items():
+        counts[str(name)] = counts.get(str(name), 0) + int(n)
+    return counts
+
+
+def _sorted(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    return value
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+def check(counts: dict) -> None:
+    """Raise CheckError naming every PRISMA identity whose numbers disagree."""
+    problems = [_describe(label, value, terms) for label, value, terms in _identities(counts)
+                if value != sum(n for _, n in terms)]
+    studies, reports = _get(counts, "included", "studies"), _get(counts, "included", "reports")
+    if studies > reports or (reports > 0 and studies == 0):
+        problems.append(f"included studies {studies} do not fit included reports {reports}"
+                        " (every included study has at least one report)")
+    if problems:
+        raise CheckError("PRISMA boxes do not add up: " + "; ".join(problems), where="prisma counts",
+                         fix="each record must sit in exactly one prisma_box; rerun screen and prisma "
+                             "rather than editing counts by hand")
+
+
+def _describe(label: str, value: int, terms: list[tuple[str, int]]) -> str:
+    added = sum(n for _, n in terms)
+    if not terms:
+        return f"{label} {value} != nothing listed (= 0)"
+    if len(terms) == 1:
+        return f"{label} {value} != {terms[0][0]} {added}"
+    return f"{label} {value} != {' + '.join(f'{name} {n}' for name, n in terms)} (= {added})"
+
+
+def _get(counts: dict, *path: str) -> Any:
+    value: Any = counts
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            raise CheckError(f"PRISMA counts lack '{'.'.join(path)}'", where="prisma counts",
+                             fix="produce the counts with pipeline.prisma.count")
+        value = value[key]
+    return value
+
+
+def _reasons(counts: dict, phase: str, key: str) -> list[tuple[str, int]]:
+    return [(f"reason {reason or '(none)'}", n) for reason, n in _get(counts, phase, key).items()]
+
+
+def _identities(counts: dict) -> list[tuple[str, int, list[tuple[str, int]]]]:
+    """(label, value, terms that must add up to value) for every identity of the flow."""
+    def get(*path: str) -> int:
+        return _get(counts, *path)
+
+    boxes = _get(counts, "boxes")
+    other_boxes = _get(counts, "boxes_other_methods")
+    identified = get("identification", "databases_total") + get("identification", "other_total")
+
+    def box_sum(source: dict, selected: tuple[PrismaBox, ...]) -> list[tuple[str, int]]:
+        return [(f"box {box.value}", source.get(box.value, 0)) for box in selected]
+
+    return [
+        ("identified", identified, [
+            ("duplicates", get("removed_before_screening", "duplicates")),
+            ("automation", get("removed_before_screening", "automation")),
+            ("other", get("removed_before_screening", "other")),
+            ("screened", get("screening", "screened"))]),
+        ("screened", get("screening", "screened"), [
+            ("excluded", get("screening", "excluded")),
+            ("sought", get("retrieval", "sought")),
+            ("pending", get("screening", "pending"))]),
+        ("sought", get("retrieval", "sought"), [
+            ("not retrieved", get("retrieval", "not_retrieved")),
+            ("assessed", get("eligibility", "assessed"))]),
+        ("assessed", get("eligibility", "assessed"), [
+            ("excluded with reasons", get("eligibility", "excluded")),
+            ("included reports", get("included", "reports")),
+            ("pending", get("eligibility", "pending"))]),
+        ("records_total", get("records_total"), [(f"box {box}", n) for box, n in boxes.items()]),
+        ("records_total", get("records_total"), [
+            ("databases identified", get("identification", "databases_total")),
+            ("other methods identified", get("identification", "other_total"))]),
+        ("databases identified", get("identification", "databases_total"),
+         [(f"database {name}", n) for name, n in _get(counts, "identification", "databases").items()]),
+        ("other methods identified", get("identification", "other_total"),
+         [(method, n) for method, n in _get(counts, "identification", "other_methods").items()]),
+        ("other methods identified", get("identification", "other_total"),
+         [(f"other-methods box {box}", n) for box, n in other_boxes.items()]),
+        ("duplicates", get("removed_before_screening", "duplicates"), box_sum(boxes, (PrismaBox.DUPLICATE,))),
+        ("screened", get("screening", "screened"), box_sum(boxes, _SCREENED)),
+        ("sought", get("retrieval", "sought"), box_sum(boxes, _SOUGHT)),
+        ("included reports", get("included", "reports"), box_sum(boxes, (PrismaBox.INCLUDED,))),
+        ("automation", get("removed_before_screening", "automation"),
+         _reasons(counts, "removed_before_screening", "automation_by_reason")),
+        ("other removed", get("removed_before_screening", "other"),
+         _reasons(counts, "removed_before_screening", "other_by_reason")),
+        ("records excluded", get("screening", "excluded"), _reasons(counts, "screening", "excluded_by_reason")),
+        ("not retrieved", get("retrieval", "not_retrieved"), _reasons(counts, "retrieval", "not_retrieved_by_reason")),
+        ("reports excluded", get("eligibility", "excluded"), _reasons(counts, "eligibility", "excluded_by_reason")),
+        ("dbr_not_retrieved", get("retrieval", "dbr_not_retrieved"),
+         _reasons(counts, "retrieval", "dbr_not_retrieved_by_reason")),
+        ("other_not_retrieved", get("retrieval", "other_not_retrieved"),
+         _reasons(counts, "retrieval", "other_not_retrieved_by_reason")),
+        ("dbr_excluded", get("eligibility", "dbr_excluded"),
+         _reasons(counts, "eligibility", "dbr_excluded_by_reason")),
+        ("other_excluded", get("eligibility", "other_excluded"),
+         _reasons(counts, "eligibility", "other_excluded_by_reason")),
+        ("sought", get("retrieval", "sought"), [
+            ("dbr_sought", get("retrieval", "dbr_sought")), ("other_sought", get("retrieval", "other_sought"))]),
+        ("not retrieved", get("retrieval", "not_retrieved"), [
+            ("dbr_not_retrieved", get("retrieval", "dbr_not_retrieved")),
+            ("other_not_retrieved", get("retrieval", "other_not_retrieved"))]),
+        ("assessed", get("eligibility", "assessed"), [
+            ("dbr_assessed", get("eligibility", "dbr_assessed")),
+            ("other_assessed", get("eligibility", "other_assessed"))]),
+        ("reports excluded", get("eligibility", "excluded"), [
+            ("dbr_excluded", get("eligibility", "dbr_excluded")),
+            ("other_excluded", get("eligibility", "other_excluded"))]),
+        ("other_sought", get("retrieval", "other_sought"), box_sum(other_boxes, _SOUGHT)),
+        ("other_assessed", get("eligibility", "other_assessed"), box_sum(other_boxes, _ASSESSED)),
+    ]
+
+
+# --- PRISMA2020 template -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    data: str
+    node: str
+    box: str
+    description: str
+    boxtext: str
+
+
+_TEMPLATE_ROWS = (
+    _Row("NA", "node4", "prevstud", "Header of the previous-review column", "Previous studies"),
+    _Row("previous_studies", "node5", "box1", "Studies counted in the earlier version of this review",
+         "Studies included in previous version of review"),
+    _Row("previous_reports", "NA", "box1", "Reports of the studies counted in the earlier version",
+         "Reports of studies included in previous version of review"),
+    _Row("NA", "node6", "newstud", "Header of the databases and registers column",
+         "Identification of new studies via databases and registers"),
+    _Row("database_results", "node7", "box2", "Records found by searching databases", "Databases"),
+    _Row("database_specific_results", "NA", "box2", "Records per database as 'Name, n; Name, n'",
+         "Specific databases"),
+    _Row("register_results", "NA", "box2", "Records found by searching registers", "Registers"),
+    _Row("register_specific_results", "NA", "box2", "Records per register as 'Name, n; Name, n'",
+         "Specific registers"),
+    _Row("NA", "node16", "othstud", "Header of the other-methods column",
+         "Identification of new studies via other methods"),
+    _Row("website_results", "node17", "box11", "Records found on websites", "Websites"),
+    _Row("organisation_results", "NA", "box11", "Records found through organisations", "Organisations"),
+    _Row("citations_results", "NA", "box11", "Records found by citation searching", "Citation searching"),
+    _Row("duplicates", "node8", "box3", "Records removed before screening as duplicates", "Duplicate records"),
+    _Row("excluded_automatic", "NA", "box3", "Records removed before screening by automation tools",
+         "Records marked as ineligible by automation tools"),
+    _Row("excluded_other", "NA", "box3", "Records removed before screening for any other reason",
+         "Records removed for other reasons"),
+    _Row("records_screened", "node9", "box4", "Records whose title and abstract were screened (all sources)",
+         "Records screened"),
+    _Row("records_excluded", "node10", "box5", "Records excluded on title and abstract (all sources)",
+         "Records excluded"),
+    _Row("dbr_sought_reports", "node11", "box6", "Full reports sought, records from databases",
+         "Reports sought for retrieval"),
+    _Row("dbr_notretrieved_reports", "node12", "box7", "Full reports not obtained, records from databases",
+         "Reports not retrieved"),
+    _Row("other_sought_reports", "node18", "box12", "Full reports sought, records from other methods",
+         "Reports sought for retrieval"),
+    _Row("other_notretrieved_reports", "node19", "box13", "Full reports not obtained, records from other methods",
+         "Reports not retrieved"),
+    _Row("dbr_assessed", "node13", "box8", "Full reports assessed, records from databases",
+         "Reports assessed for eligibility"),
+    _Row("dbr_excluded", "node14", "box9", "Full reports excluded per reason as 'Reason, n; Reason, n' (databases)",
+         "Reports excluded"),
+    _Row("other_assessed", "node20", "box14", "Full reports assessed, records from other methods",
+         "Reports assessed for eligibility"),
+    _Row("other_excluded", "node21", "box15",
+         "Full reports excluded per reason as 'Reason, n; Reason, n' (other methods)", "Reports excluded"),
+    _Row("new_studies", "node15", "box10", "Studies newly included", "New studies included in review"),
+    _Row("new_reports", "NA", "box10", "Reports of the newly included studies", "Reports of new included studies"),
+    _Row("total_studies", "node22", "box16", "All studies included, earlier and new",
+         "Total studies included in review"),
+    _Row("total_reports", "NA", "box16", "Reports of all included studies", "Reports of total included studies"),
+    _Row("identification", "node1", "identification", "Phase label at the left", "Identification"),
+    _Row("screening", "node2", "screening", "Phase label at the left", "Screening"),
+    _Row("included", "node3", "included", "Phase label at the left", "Included"),
+)
+
+
+def template(counts: dict, settings: Settings) -> pd.DataFrame:
+    """The counts in the layout of the PRISMA2020 R package's data template (see the module docstring)."""
+    identification = _get(counts, "identification")
+    retrieval, eligibility = _get(counts, "retrieval"), _get(counts, "eligibility")
+    removed, screening, included = (_get(counts, "removed_before_screening"), _get(counts, "screening"),
+                                    _get(counts, "included"))
+    databases = _ordered_databases(identification["databases"], settings)
+    values: dict[str, object] = {
+        "previous_studies": 0,
+        "previous_reports": 0,
+        "database_results": identification["databases_total"],
+        "database_specific_results": _list_cell(databases),
+        "register_results": 0,
+        "register_specific_results": 0,
+        "website_results": identification["other_methods"]["website"],
+        "organisation_results": identification["other_methods"]["organisation"],
+        "citations_results": identification["other_methods"]["citation"],
+        "duplicates": removed["duplicates"],
+        "excluded_automatic": removed["automation"],
+        "excluded_other": removed["other"],
+        "records_screened": screening["screened"],
+        "records_excluded": screening["excluded"],
+        "dbr_sought_reports": retrieval["dbr_sought"],
+        "dbr_notretrieved_reports": retrieval["dbr_not_retrieved"],
+        "other_sought_reports": retrieval["other_sought"],
+        "other_notretrieved_reports": retrieval["other_not_retrieved"],
+        "dbr_assessed": eligibility["dbr_assessed"],
+        "dbr_excluded": _list_cell(_labelled_reasons(eligibility["dbr_excluded_by_reason"], settings)),
+        "other_assessed": eligibility["other_assessed"],
+        "other_excluded": _list_cell(_labelled_reasons(eligibility["other_excluded_by_reason"], settings)),
+        "new_studies": included["studies"],
+        "new_reports": included["reports"],
+        "total_studies": included["studies"],
+        "total_reports": included["reports"],
+    }
+    rows = [[row.data, row.node, row.box, row.description, row.boxtext, "", "", str(values.get(row.data, ""))]
+            for row in _TEMPLATE_ROWS]
+    return pd.DataFrame(rows, columns=TEMPLATE_COLUMNS, dtype=str)
+
+
+def _template_name(name: str) -> str:
+    """A name the R package reads back whole: no commas or semicolons."""
+    return re.sub(r"\s*[,;]\s*", " / ", name).strip(" /")
+
+
+def _list_cell(items: list[tuple[str, int]]) -> str:
+    """``Name, n; Name, n``; a bare 0 when the list is empty (the package reads that as no entries)."""
+    if not items:
+        return "0"
+    return "; ".join(f"{_template_name(name)}, {n}" for name, n in items)
+
+
+def _ordered_databases(databases: dict[str, int], settings: Settings) -> list[tuple[str, int]]:
+    """Databases in config order, then any source missing from the config, by name."""
+    configured = [source.name for source in settings.sources if not source.other_method]
+    order = [name for name in dict.fromkeys(configured) if name in databases]
+    order += sorted(name for name in databases if name not in order)
+    return [(name, databases[name]) for name in order]
+
+
+def _labelled_reasons(by_reason: dict[str, int], settings: Settings) -> list[tuple[str, int]]:
+    """(criterion label, n) in config order; unknown ids after, sorted; a missing reason last."""
+    position = {criterion.id: index for index, criterion in enumerate(settings.criteria)}
+    ordered = sorted(by_reason, key=lambda reason: (reason == "", position.get(reason, len(position)), reason))
+    return [(_reason_label(reason, settings), by_reason[reason]) for reason in ordered]
+
+
+def _reason_label(reason: str, settings: Settings) -> str:
+    if not reason:
+        return "Reason not recorded"
+    criterion = settings.criterion(reason)
+    return criterion.label if criterion else reason
+
+
+# --- diagram -------------------------------------------------------------------------------
+
+_FONT_SIZE = 8.0
+_FONT = "DejaVu Sans"
+_LINE = _FONT_SIZE * 1.25 / 72  # inches per text line
+_CHAR = _FONT_SIZE * 0.56 / 72  # inches per average character, generous
+_NBSP = "\u00a0"
+_PAD = 0.09
+_ROW_GAP = 0.38
+_COLUMN_GAP = 0.45
+_MARGIN = 0.2
+_PHASE_WIDTH = 0.32
+_MAIN_WIDTH = 2.5
+_SIDE_WIDTH = 2.8
+_HEADER_COLOUR = "#ffd966"
+_OTHER_HEADER_COLOUR = "#d9d9d9"
+_PHASE_COLOUR = "#9dc3e6"
+
+
+@dataclass(frozen=True)
+class _Box:
+    x: float
+    y: float  # bottom
+    width: float
+    height: float
+
+    @property
+    def top(self) -> float:
+        return self.y + self.height
+
+    @property
+    def middle(self) -> float:
+        return self.y + self.height / 2
+
+    @property
+    def centre(self) -> float:
+        return self.x + self.width / 2
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width
+
+
+def _wrap(lines: list[str], width: float) -> list[str]:
+    """Wrap each line to the box width; a line starting with a bullet keeps its hanging indent."""
+    chars = max(10, int((width - 2 * _PAD) / _CHAR))
+    wrapped: list[str] = []
+    for line in lines:
+        indent = "   " if line.startswith("• ") else ""
+        wrapped += textwrap.wrap(line, chars, subsequent_indent=indent, break_on_hyphens=False) or [""]
+    return wrapped
+
+
+def _height(lines: list[str]) -> float:
+    return len(lines) * _LINE + 2 * _PAD
+
+
+def _n(value: int) -> str:
+    """``(n = 1,234)`` held together by no-break spaces so that wrapping never splits it."""
+    return f"(n{_NBSP}={_NBSP}{value:,})"
+
+
+def _reason_lines(by_reason: dict[str, int], settings: Settings) -> list[str]:
+    return [f"• {label}{_NBSP}({n:,})" for label, n in _labelled_reasons(by_reason, settings)]
+
+
+def _includes_other(n: int) -> list[str]:
+    return [f"includes {n:,} from other methods"] if n else []
+
+
+def _awaiting(n: int) -> list[str]:
+    return [f"awaiting a decision {_n(n)}"] if n else []
+
+
+
+def _other_pending(counts: dict) -> int:
+    return _get(counts, "boxes_other_methods")[PrismaBox.PENDING_FT.value]
+
+
+def _texts(counts: dict, settings: Settings) -> dict[str, list[str]]:
+    """The text of every box, by slot, before wrapping."""
+    identification = _get(counts, "identification")
+    removed, screening = _get(counts, "removed_before_screening"), _get(counts, "screening")
+    retrieval, eligibility = _get(counts, "retrieval"), _get(counts, "eligibility")
+    included, other = _get(counts, "included"), _get(counts, "boxes_other_methods")
+    methods = identification["other_methods"]
+    return {
+        "header": ["Identification of new studies via databases and registers"],
+        "other_header": ["Identification of new studies via other methods"],
+        "identified": ["Records identified from:", f"Databases {_n(identification['databases_total'])}",
+                       *[f"• {name} {_n(n)}" for name, n in
+                         _ordered_databases(identification["databases"], settings)]],
+        "removed": ["Records removed before screening:",
+                    f"Duplicate records {_n(removed['duplicates'])}",
+                    f"Records marked as ineligible by automation tools {_n(removed['automation'])}",
+                    *_reason_lines(removed["automation_by_reason"], settings),
+                    f"Records removed for other reasons {_n(removed['other'])}",
+                    *_reason_lines(removed["other_by_reason"], settings),
+                    *_includes_other(_sum_boxes(other, _REMOVED))],
+        "screened": [f"Records screened {_n(screening['screened'])}", *_awaiting(screening["pending"]),
+                     *_includes_other(_sum_boxes(other, _SCREENED))],
+        "excluded": [f"Records excluded {_n(screening['excluded'])}",
+                     *_reason_lines(screening["excluded_by_reason"], settings),
+                     *_includes_other(other[PrismaBox.TA_EXCLUDED.value])],
+        "sought": [f"Reports sought for retrieval {_n(retrieval['dbr_sought'])}"],
+        "not_retrieved": [f"Reports not retrieved {_n(retrieval['dbr_not_retrieved'])}",
+                          *_reason_lines(retrieval["dbr_not_retrieved_by_reason"], settings)],
+        "assessed": [f"Reports assessed for eligibility {_n(eligibility['dbr_assessed'])}",
+                     *_awaiting(eligibility["pending"] - _other_pending(counts))],
+        "ft_excluded": [f"Reports excluded {_n(eligibility['dbr_excluded'])}",
+                        *_reason_lines(eligibility["dbr_excluded_by_reason"], settings)],
+        "included": [f"Studies included in review {_n(included['studies'])}",
+                     f"Reports of included studies {_n(included['reports'])}"],
+        "other_identified": ["Records identified from:", f"Websites {_n(methods['website'])}",
+                             f"Organisations {_n(methods['organisation'])}",
+                             f"Citation searching {_n(methods['citation'])}"],
+        "other_sought": [f"Reports sought for retrieval {_n(retrieval['other_sought'])}"],
+        "other_not_retrieved": [f"Reports not retrieved {_n(retrieval['other_not_retrieved'])}",
+                                *_reason_lines(retrieval["other_not_retrieved_by_reason"], settings)],
+        "other_assessed": [f"Reports assessed for eligibility {_n(eligibility['other_assessed'])}",
+                           *_awaiting(_other_pending(counts))],
+        "other_excluded": [f"Reports excluded {_n(eligibility['other_excluded'])}",
+                           *_reason_lines(eligibility["other_excluded_by_reason"], settings)],
+    }
+
+
+# Rows of the diagram from top to bottom: (phase, {slot: column}).
+_ROWS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("", {"header": "main+side", "other_header": "other+other_side"}),
+    ("Identification", {"identified": "main", "removed": "side", "other_identified": "other"}),
+    ("Screening", {"screened": "main", "excluded": "side"}),
+    ("Screening", {"sought": "main", "not_retrieved": "side", "other_sought": "other",
+                   "other_not_retrieved": "other_side"}),
+    ("Screening", {"assessed": "main", "ft_excluded": "side", "other_assessed": "other",
+                   "other_excluded": "other_side"}),
+    ("Included", {"included": "main"}),
+)
+_CENTRED = {"header", "other_header", "screened", "sought", "assessed", "included", "other_sought",
+            "other_assessed"}
+
+
+def _columns(with_other: bool) -> dict[str, tuple[float, float]]:
+    """Column name -> (left edge, width) in inches."""
+    main = _MARGIN + _PHASE_WIDTH + 0.25
+    side = main + _MAIN_WIDTH + _COLUMN_GAP
+    columns = {"main": (main, _MAIN_WIDTH), "side": (side, _SIDE_WIDTH),
+               "main+side": (main, side + _SIDE_WIDTH - main)}
+    if with_other:
+        other = side + _SIDE_WIDTH + _COLUMN_GAP * 1.5
+        other_side = other + _MAIN_WIDTH + _COLUMN_GAP
+        columns |= {"other": (other, _MAIN_WIDTH), "other_side": (other_side, _SIDE_WIDTH),
+                    "other+other_side": (other, other_side + _SIDE_WIDTH - other)}
+    return columns
+
+
+def _has_other_methods(counts: dict, settings: Settings) -> bool:
+    return _get(counts, "identification", "other_total") > 0 or any(s.other_method for s in settings.sources)
+
+
+def _layout(texts: dict[str, list[str]], with_other: bool) -> tuple[dict[str, _Box], dict[str, list[str]],
+                                                                    list[tuple[str, float, float]], float, float]:
+    """Boxes and wrapped lines per slot, phase bars (label, bottom, top), figure width and height."""
+    columns = _columns(with_other)
+    rows = [(phase, {slot: column for slot, column in slots.items() if column in columns}) for phase, slots in _ROWS]
+    lines = {slot: _wrap(texts[slot], columns[column][1]) for _, slots in rows for slot, column in slots.items()}
+    heights = [max([_height(lines[slot]) for slot in slots] + [len(phase) * _CHAR * 1.25 + 2 * _PAD])
+               for phase, slots in rows]
+    height = 2 * _MARGIN + sum(heights) + _ROW_GAP * (len(rows) - 1)
+    width = max(x + w for x, w in columns.values()) + _MARGIN
+    boxes: dict[str, _Box] = {}
+    phases: list[tuple[str, float, float]] = []
+    top = height - _MARGIN
+    for (phase, slots), row_height in zip(rows, heights):
+        middle = top - row_height / 2
+        for slot, column in slots.items():
+            x, w = columns[column]
+            h = _height(lines[slot])
+            boxes[slot] = _Box(x, middle - h / 2, w, h)
+        if phase and phases and phases[-1][0] == phase:
+            phases[-1] = (phase, top - row_height, phases[-1][2])
+        elif phase:
+            phases.append((phase, top - row_height, top))
+        top -= row_height + _ROW_GAP
+    return boxes, lines, phases, width, height
+
+
+def diagram(counts: dict, settings: Settings) -> Figure:
+    """The PRISMA 2020 flow diagram for a new review (other-methods column when other methods are used)."""
+    with_other = _has_other_methods(counts, settings)
+    boxes, lines, phases, width, height = _layout(_texts(counts, settings), with_other)
+    figure = Figure(figsize=(width, height), dpi=150)
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_xlim(0, width)
+    axes.set_ylim(0, height)
+    axes.set_axis_off()
+    fills = {"header": _HEADER_COLOUR, "other_header": _OTHER_HEADER_COLOUR}
+    for slot, box in boxes.items():
+        _draw_box(axes, box, lines[slot], fills.get(slot, "white"), centred=slot in _CENTRED,
+                  bold=slot in fills)
+    for label, bottom, top in phases:
+        bar = _Box(_MARGIN, bottom, _PHASE_WIDTH, top - bottom)
+        axes.add_patch(FancyBboxPatch((bar.x, bar.y), bar.width, bar.height, boxstyle="round,pad=0,rounding_size=0.06",
+                                      facecolor=_PHASE_COLOUR, edgecolor="black", linewidth=0.8))
+        axes.text(bar.centre, bar.middle, label, rotation=90, ha="center", va="center", fontsize=_FONT_SIZE,
+                  family=_FONT, fontweight="bold")
+    for start, end in (("identified", "screened"), ("screened", "sought"), ("sought", "assessed"),
+                       ("assessed", "included"), ("other_identified", "other_sought"),
+                       ("other_sought", "other_assessed")):
+        if start in boxes:
+            _arrow(axes, (boxes[start].centre, boxes[start].y), (boxes[end].centre, boxes[end].top))
+    for main, side in (("identified", "removed"), ("screened", "excluded"), ("sought", "not_retrieved"),
+                       ("assessed", "ft_excluded"), ("other_sought", "other_not_retrieved"),
+                       ("other_assessed", "other_excluded")):
+        if main in boxes:
+            _arrow(axes, (boxes[main].right, boxes[main].middle), (boxes[side].x, boxes[main].middle))
+    if with_other:
+        source, target = boxes["other_assessed"], boxes["included"]
+        axes.add_line(Line2D([source.centre, source.centre], [source.y, target.middle], color="black",
+                             linewidth=0.8))
+        _arrow(axes, (source.centre, target.middle), (target.right, target.middle))
+    return figure
+
+
+def _draw_box(axes, box: _Box, lines: list[str], fill: str, *, centred: bool, bold: bool) -> None:
+    axes.add_patch(FancyBboxPatch((box.x, box.y), box.width, box.height, boxstyle="round,pad=0,rounding_size=0.04",
+                                  facecolor=fill, edgecolor="black", linewidth=0.8))
+    x = box.centre if centred else box.x + _PAD
+    axes.text(x, box.middle, "\n".join(lines), ha="center" if centred else "left", va="center",
+              multialignment="center" if centred else "left", fontsize=_FONT_SIZE, family=_FONT,
+              fontweight="bold" if bold else "normal", linespacing=1.25)
+
+
+def _arrow(axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+    axes.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, linewidth=0.8, color="black",
+                                   shrinkA=0, shrinkB=0))
+
+
+# --- saving ----------------------------------------------------------------------------------
+
+_SVG_SALT = "pipeline.prisma"
+_METADATA = {"svg": {"Date": None}, "png": {"Software": None}, "pdf": {"CreationDate": None}}
+
+
+def save(figure: Figure, stem: Path, formats: tuple[str, ...]) -> list[Path]:
+    """Write the figure as ``stem.<format>`` for each format, byte-identical on every run."""
+    unknown = [fmt for fmt in formats if fmt not in SAVE_FORMATS]
+    if unknown:
+        raise ConfigError(f"figure format(s) {', '.join(unknown)} not supported", where="config.yaml: prisma.formats",
+                          fix=f"use any of: {', '.join(SAVE_FORMATS)}")
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with matplotlib.rc_context({"svg.hashsalt": _SVG_SALT, "svg.fonttype": "path"}):
+        for fmt in formats:
+            path = stem.parent / f"{stem.name}.{fmt}"
+            figure.savefig(path, format=fmt, dpi="figure", metadata=_METADATA[fmt])
+            paths.append(path)
+    log.info("prisma: wrote %s", ", ".join(str(path) for path in paths))
+    return paths
+
+
+# --- summary ---------------------------------------------------------------------------------
+
+
+def summary(counts: dict) -> str:
+    """One line for the log: identified, removed, screened, excluded, included."""
+    identified = _get(counts, "identification", "databases_total") + _get(counts, "identification", "other_total")
+    removed = _get(counts, "removed_before_screening")
+    excluded = _get(counts, "screening", "excluded") + _get(counts, "eligibility", "excluded")
+    pending = _get(counts, "screening", "pending") + _get(counts, "eligibility", "pending")
+    parts = [f"{identified} identified", f"{removed['duplicates']} duplicates"]
+    if removed["automation"]:
+        parts.append(f"{removed['automation']} removed by automation")
+    if removed["other"]:
+        parts.append(f"{removed['other']} removed for other reasons")
+    parts += [f"{_get(counts, 'screening', 'screened')} screened", f"{excluded} excluded"]
+    if _get(counts, "retrieval", "not_retrieved"):
+        parts.append(f"{_get(counts, 'retrieval', 'not_retrieved')} not retrieved")
+    if pending:
+        parts.append(f"{pending} awaiting a decision")
+    parts.append(f"{_get(counts, 'included', 'reports')} included ({_get(counts, 'included', 'studies')} studies)")
+    return "prisma: " + "; ".join(parts)
