@@ -180,4 +180,4 @@ def test_blank_queue_rows_are_not_decisions():
 
 def test_summary_line():
     line = screen.summary(run([("ref:a", "full_text", "include", "", "ann")]))
-    assert line.startswith("screen: 7 studies in; excluded 2 (exc_dissertation=1, before_2000=1); included 1; pending 4")
+    assert line.startswith("screen: 7 studies in; excluded 2 (before_2000=1, exc_dissertation=1); included 1; pending 4")
