@@ -1,0 +1,419 @@
+"""What every reader shares: the parsed record, name and page rules, and the frame it all ends in.
+
+A reader turns text into :class:`ParsedRecord` objects (plain Python, no pandas); :func:`to_frame`
+then adds the keys, the missing-field problems and the unique ``record_id`` and builds ONE
+DataFrame with exactly ``RECORD_COLUMNS``. Keeping pandas out of the per-record loop is what makes
+ingest fast enough for large exports.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pipeline import columns as c
+from pipeline.keys import normalize_doi, record_key
+
+# --- the record a reader produces -----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ParsedRecord:
+    """One raw record as a reader understood it; every text field is "" when absent."""
+
+    line: int
+    raw: dict[str, list[str]]
+    dialect: str = "generic"
+    entry_type: str = "other"
+    native_id: str = ""
+    title: str = ""
+    authors: list[tuple[str, str]] = field(default_factory=list)
+    year: str = ""
+    journal: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    page_start: str = ""
+    page_end: str = ""
+    doi: str = ""
+    pmid: str = ""
+    accession: str = ""
+    database: str = ""
+    issn: str = ""
+    isbn: str = ""
+    abstract: str = ""
+    keywords: list[str] = field(default_factory=list)
+    language: str = ""
+    publication_types: list[str] = field(default_factory=list)
+    url: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+# --- entry types ----------------------------------------------------------------------------
+
+ENTRY_TYPES = ("journal_article", "book", "chapter", "thesis", "conference", "report", "other")
+
+RIS_ENTRY_TYPES = {
+    "JOUR": "journal_article", "JFULL": "journal_article", "EJOUR": "journal_article",
+    "INPR": "journal_article", "ABST": "journal_article",
+    "BOOK": "book", "EBOOK": "book", "EDBOOK": "book", "CLASSIC": "book",
+    "CHAP": "chapter", "ECHAP": "chapter",
+    "THES": "thesis",
+    "CONF": "conference", "CPAPER": "conference",
+    "RPRT": "report", "GOVDOC": "report",
+}
+
+BIBTEX_ENTRY_TYPES = {
+    "article": "journal_article",
+    "book": "book", "mvbook": "book", "booklet": "book", "collection": "book", "mvcollection": "book",
+    "incollection": "chapter", "inbook": "chapter", "bookinbook": "chapter",
+    "phdthesis": "thesis", "mastersthesis": "thesis", "thesis": "thesis",
+    "inproceedings": "conference", "conference": "conference", "proceedings": "conference",
+    "mvproceedings": "conference",
+    "techreport": "report", "report": "report",
+}
+
+# Publication-type words (MEDLINE PT, CSV "Document Type", ...) -> entry type; first match wins.
+_TYPE_WORDS = (
+    ("chapter", "chapter"), ("book section", "chapter"),
+    ("book", "book"), ("monograph", "book"),
+    ("dissertation", "thesis"), ("thesis", "thesis"),
+    ("conference", "conference"), ("congress", "conference"), ("proceeding", "conference"),
+    ("report", "report"),
+    ("journal", "journal_article"), ("article", "journal_article"), ("review", "journal_article"),
+    ("letter", "journal_article"), ("editorial", "journal_article"), ("comment", "journal_article"),
+)
+
+
+def entry_type_from_words(values: list[str]) -> str:
+    """Map free-text publication types (``Journal Article``, ``Book Chapter``) to an entry type."""
+    folded = [value.lower() for value in values if value]
+    for word, entry_type in _TYPE_WORDS:
+        if any(word in value for value in folded):
+            return entry_type
+    return ""
+
+
+# --- small text helpers ---------------------------------------------------------------------
+
+_YEAR = re.compile(r"(?<!\d)(1[0-9]\d\d|20\d\d)(?!\d)")
+
+
+def squash(value: str) -> str:
+    """One line, single spaces, no surrounding space."""
+    return " ".join(value.split())
+
+
+def first(values: list[str] | None) -> str:
+    """The first non-empty value, squashed; "" if none."""
+    for value in values or ():
+        text = squash(value)
+        if text:
+            return text
+    return ""
+
+
+def find_year(value: str) -> str:
+    """The first four-digit year (1000-2099) in a date-like text, else ""."""
+    match = _YEAR.search(value or "")
+    return match.group(1) if match else ""
+
+
+def unique(values: list[str]) -> list[str]:
+    """Values in first-seen order without repeats or empties."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value not in seen:
+            seen[value] = None
+    return list(seen)
+
+
+def doi_from(values: list[str]) -> tuple[str, str]:
+    """(normalised DOI, first value that was given but is not DOI-shaped)."""
+    bad = ""
+    for value in values:
+        text = squash(value)
+        if not text:
+            continue
+        text = _DOI_SUFFIX.sub("", text)
+        doi = normalize_doi(text)
+        if doi:
+            return doi, ""
+        embedded = _DOI_IN_TEXT.search(text)
+        if embedded:
+            doi = normalize_doi(embedded.group(1))
+            if doi:
+                return doi, ""
+        bad = bad or text
+    return "", bad
+
+
+_DOI_SUFFIX = re.compile(r"\s*\[doi\]\s*$", re.IGNORECASE)
+_DOI_IN_TEXT = re.compile(r"(?:doi\.org/|doi:\s*)(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
+
+
+def doi_in_links(values: list[str]) -> str:
+    """A DOI found inside a resolver link (``https://doi.org/10...``) among the values, else ""."""
+    for value in values:
+        match = _DOI_IN_TEXT.search(value or "")
+        if match:
+            doi = normalize_doi(match.group(1))
+            if doi:
+                return doi
+    return ""
+
+
+_PMID_IN_URL = re.compile(r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/)(\d{1,9})")
+
+
+def pmid_in_links(values: list[str]) -> str:
+    """A PubMed id found in a PubMed link among the values, else ""."""
+    for value in values:
+        match = _PMID_IN_URL.search(value or "")
+        if match:
+            return match.group(1)
+    return ""
+
+
+def digits_only(value: str) -> str:
+    """The value when it is a plain number (a PMID, say), else ""."""
+    text = squash(value)
+    return text if text.isdigit() else ""
+
+
+# --- ISSN / ISBN ----------------------------------------------------------------------------
+
+_ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dXx])$")
+_ISBN = re.compile(r"^(?:\d{9}[\dXx]|\d{13})$")
+_ID_TOKEN_SPLIT = re.compile(r"[\s,;()\[\]]+")
+_ID_LABEL = re.compile(r"^(?:e?issn|isbn)[-:]?", re.IGNORECASE)
+
+
+def split_identifiers(values: list[str]) -> tuple[str, str]:
+    """ISSNs and ISBNs found in standard-number fields, each as "; "-joined normalised text."""
+    issns: list[str] = []
+    isbns: list[str] = []
+    for value in values:
+        for token in _ID_TOKEN_SPLIT.split(value or ""):
+            token = _ID_LABEL.sub("", token)
+            if not token:
+                continue
+            issn = _ISSN.match(token)
+            if issn:
+                issns.append(f"{issn.group(1)}-{issn.group(2).upper()}")
+                continue
+            compact = token.replace("-", "")
+            if _ISBN.match(compact):
+                isbns.append(compact.upper())
+    return "; ".join(unique(issns)), "; ".join(unique(isbns))
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+_PAGE_RANGE = re.compile(r"^\s*([^\s\-–—]+)\s*(?:-+|–|—)\s*([^\s\-–—]+)\s*$")
+_PAGE_PARTS = re.compile(r"^(\D*)(\d+)(\D*)$")
+_NO_PAGES = {"no pagination specified", "no-specified", "no specified", "n/a", "na"}
+
+
+def _expand_end(start: str, end: str) -> str:
+    """Expand an abbreviated range end: ("601", "10") -> "610"; ("S12", "4") -> "S14"."""
+    start_parts = _PAGE_PARTS.match(start)
+    end_parts = _PAGE_PARTS.match(end)
+    if not start_parts or not end_parts:
+        return end
+    prefix, start_digits, _ = start_parts.groups()
+    end_prefix, end_digits, end_suffix = end_parts.groups()
+    if end_prefix and end_prefix != prefix:
+        return end
+    if len(end_digits) < len(start_digits):
+        expanded = start_digits[: len(start_digits) - len(end_digits)] + end_digits
+        if int(expanded) >= int(start_digits):
+            return f"{prefix}{expanded}{end_suffix}"
+        return end
+    if not end_prefix and prefix:
+        return f"{prefix}{end_digits}{end_suffix}"
+    return end
+
+
+def split_pages(pages: str) -> tuple[str, str]:
+    """(start, end) of a page text: "601-10" -> ("601", "610"); "e0136955" -> ("e0136955", "")."""
+    text = squash(pages)
+    if not text or text.lower() in _NO_PAGES:
+        return "", ""
+    pieces = [piece for piece in re.split(r"\s*[,;]\s*", text) if piece]
+    first_piece, last_piece = pieces[0], pieces[-1]
+    start_match = _PAGE_RANGE.match(first_piece)
+    start = start_match.group(1) if start_match else first_piece
+    end_match = _PAGE_RANGE.match(last_piece)
+    if end_match:
+        end = end_match.group(2)
+        range_start = end_match.group(1)
+    elif len(pieces) > 1:
+        end = last_piece
+        range_start = start
+    else:
+        return start, ""
+    return start, _expand_end(range_start, end)
+
+
+def pages_from_parts(start: str, end: str) -> tuple[str, str, str]:
+    """(pages, page_start, page_end) from separate start and end fields (RIS SP/EP, CSV columns)."""
+    start, end = squash(start), squash(end)
+    if f"{start} {end}".lower() in _NO_PAGES or start.lower() in _NO_PAGES:
+        return "", "", ""
+    if start and not end:
+        page_start, page_end = split_pages(start)
+        return start, page_start, page_end
+    if not start:
+        return end, "", end
+    pages = start if start == end else f"{start}-{end}"
+    page_start, _ = split_pages(start)
+    return pages, page_start, _expand_end(page_start, end)
+
+
+# --- people ---------------------------------------------------------------------------------
+
+_INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.\s?-?){1,4}|(?:[A-Z]\.?-[A-Z]\.?))$")
+_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "la",
+              "le", "ten", "ter", "van't", "zu", "af", "al", "bin", "ibn"}
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+
+
+def split_person(name: str) -> tuple[str, str]:
+    """[family, given] of one person: "Last, First M.", "Last FM", "Last F.M." or "First Last"."""
+    text = squash(name).strip(" ,;")
+    if not text:
+        return "", ""
+    if "," in text:
+        family, _, given = text.partition(",")
+        given = given.strip()
+        head, comma, tail = given.partition(",")
+        if comma and head.strip().rstrip(".").lower() in _SUFFIXES:
+            given = tail.strip()
+        elif given.rstrip(".").lower() in _SUFFIXES:
+            given = ""
+        return family.strip(), given
+    tokens = text.split(" ")
+    if len(tokens) == 1:
+        return text, ""
+    if _INITIALS.match(tokens[-1]) and not _INITIALS.match(tokens[0]):
+        return " ".join(tokens[:-1]), tokens[-1]
+    if tokens[-1].rstrip(".").lower() in _SUFFIXES and len(tokens) > 2:
+        tokens = tokens[:-1]
+    split_at = len(tokens) - 1
+    while split_at > 1 and tokens[split_at - 1].lower() in _PARTICLES:
+        split_at -= 1
+    return " ".join(tokens[split_at:]), " ".join(tokens[:split_at])
+
+
+def split_people(values: list[str]) -> list[tuple[str, str]]:
+    """One person per value (RIS AU lines, MEDLINE FAU lines)."""
+    people = [split_person(value) for value in values]
+    return [person for person in people if person[0] or person[1]]
+
+
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+
+
+def split_author_list(value: str) -> list[tuple[str, str]]:
+    """People in one cell: "A, B; C, D", "A, B and C, D", "Smith A, Walter B", "['Marx, Karl']"."""
+    text = value.strip()
+    if not text:
+        return []
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
+            return split_people(parsed)
+    if ";" in text or "|" in text:
+        names = [name for part in re.split(r"[;|]", text) for name in _AND.split(part)]
+        return split_people(names)
+    if _AND.search(text):
+        return split_people(_AND.split(text))
+    if "," in text:
+        pieces = [piece.strip() for piece in text.split(",")]
+        if " " not in pieces[0] and len(pieces) % 2 == 0 and not _INITIALS.match(pieces[0]):
+            names = [f"{pieces[i]}, {pieces[i + 1]}" for i in range(0, len(pieces), 2)]
+            return split_people(names)
+        return split_people(pieces)
+    return split_people([text])
+
+
+def split_list(value: str) -> list[str]:
+    """Items of a keyword-like cell separated by ";" (or "," when there is no ";")."""
+    text = value.strip()
+    if not text:
+        return []
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
+            return unique([squash(item) for item in parsed])
+    separator = ";" if ";" in text else ","
+    return unique([squash(item) for item in text.split(separator)])
+
+
+# --- the frame ------------------------------------------------------------------------------
+
+_ID_SPACE = re.compile(r"\s+")
+
+
+def to_frame(records: list[ParsedRecord], *, source: str, file: str, format: str) -> pd.DataFrame:
+    """One row per record with exactly ``RECORD_COLUMNS``, every cell text, ids unique."""
+    rows = []
+    used_ids: set[str] = set()
+    copies: dict[str, int] = {}
+    dumps = _canonical_json_encoder()
+    for ordinal, record in enumerate(records, start=1):
+        problems = []
+        if not record.title:
+            problems.append("no title")
+        if not record.authors:
+            problems.append("no authors")
+        if not record.year:
+            problems.append("no year")
+        problems.extend(record.problems)
+        native = _ID_SPACE.sub(" ", record.native_id).strip()
+        base_id = f"{source}:{native or ordinal}"
+        record_id = base_id
+        copy = copies.get(base_id, 1)
+        while record_id in used_ids:
+            copy += 1
+            record_id = f"{base_id}#{copy}"
+        copies[base_id] = copy
+        if copy > 1:
+            problems.append(f"record id {base_id} repeats in the file (copy #{copy})")
+        used_ids.add(record_id)
+        first_family = record.authors[0][0] if record.authors else ""
+        key = record_key(doi=record.doi, pmid=record.pmid, title=record.title,
+                         first_family=first_family, year=record.year)
+        rows.append((
+            record_id, key, source, file, str(record.line), format, record.dialect, record.entry_type,
+            record.title, dumps(record.authors) if record.authors else "[]", record.year, record.journal,
+            record.volume, record.issue, record.pages, record.page_start, record.page_end,
+            record.doi, record.pmid, record.accession, record.database, record.issn, record.isbn,
+            record.abstract, dumps(record.keywords) if record.keywords else "[]", record.language,
+            dumps(record.publication_types) if record.publication_types else "[]",
+            record.url, "; ".join(unique(problems)), dumps(record.raw),
+        ))
+    return pd.DataFrame(rows, columns=c.RECORD_COLUMNS, dtype=str) if rows else empty_frame()
+
+
+def _canonical_json_encoder() -> Callable[[Any], str]:
+    """``pipeline.io.dumps`` as one reusable encoder (json.dumps builds a new one per call)."""
+    return json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def empty_frame() -> pd.DataFrame:
+    """A frame with ``RECORD_COLUMNS`` and no rows."""
+    return pd.DataFrame({column: pd.Series([], dtype=str) for column in c.RECORD_COLUMNS})

@@ -1,0 +1,51 @@
+"""Decoding export bytes and normalising line endings."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+
+import pytest
+
+from pipeline.errors import ExportError
+from pipeline.formats.encoding import decode, split_lines
+
+TEXT = "TY  - JOUR\nAU  - Müller, Jörg\nER  - \n"
+
+
+@pytest.mark.parametrize("data", [
+    TEXT.encode("utf-8"),
+    codecs.BOM_UTF8 + TEXT.encode("utf-8"),
+    codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"),
+    codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"),
+    TEXT.encode("utf-16-le"),
+    TEXT.encode("utf-16-be"),
+], ids=["utf8", "utf8-bom", "utf16le-bom", "utf16be-bom", "utf16le-no-bom", "utf16be-no-bom"])
+def test_unicode_encodings_decode_to_the_same_text(data: bytes) -> None:
+    assert decode(data, file="f.ris") == TEXT
+
+
+@pytest.mark.parametrize(("codec", "expected_log"), [("cp1252", "reading it as cp1252"),
+                                                      ("latin-1", "reading it as latin-1")])
+def test_legacy_code_pages_are_read_with_a_warning(codec: str, expected_log: str,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    text = "AU  - Müller – “quoted”\n" if codec == "cp1252" else "AU  - Müller \x81\n"
+    with caplog.at_level(logging.WARNING):
+        assert decode(text.encode(codec), file="exports/old.ris") == text
+    assert "exports/old.ris" in caplog.text and expected_log in caplog.text
+
+
+def test_bad_utf16_is_an_export_error() -> None:
+    with pytest.raises(ExportError, match=r"^f.ris: not valid UTF-16-LE text .*; re-export the file"):
+        decode(codecs.BOM_UTF16_LE + b"\x00\xd8\x41\x00", file="f.ris")
+
+
+@pytest.mark.parametrize("data", [b"a\nb\nc\n", b"a\r\nb\r\nc\r\n", b"a\rb\rc\r", b"a\r\nb\nc\r", b"a\nb\nc"],
+                         ids=["lf", "crlf", "cr", "mixed", "no-final-newline"])
+def test_line_endings_give_the_same_lines(data: bytes) -> None:
+    assert split_lines(decode(data, file="f")) == ["a", "b", "c"]
+
+
+def test_split_lines_keeps_blank_lines_so_numbers_match_the_file() -> None:
+    assert split_lines("a\n\nb\n") == ["a", "", "b"]
+    assert split_lines("x\x0cy\u2028z") == ["x\x0cy\u2028z"], "only LF ends a line"
