@@ -1,0 +1,334 @@
+"""Match: pair features, then named rules that decide each candidate pair.
+
+A rule is a named boolean test over the pair-feature frame with an outcome. Rules are tried in
+the order of ``RULES`` and the first that fires decides the pair, so the order *is* the
+precedence: human decisions; the vetoes that even a shared DOI cannot override (different DOIs,
+a notice vs an article, different parts or numbers in the title); the DOI rules; the other
+vetoes (volume, issue, pages, years); the other duplicate rules; the ``maybe`` rules; and the
+fallback ``not_similar``. A veto also stops the two records from being joined through a third
+one (see :mod:`pipeline.dedup.cluster`). Tuning is adding a feature column in
+``pair_features`` and a :class:`Rule` at the right place in ``RULES``, with its cases in
+``tests/cases/dedup_*.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from pipeline.columns import PairOutcome
+from pipeline.config import DedupSettings
+from pipeline.dedup import prep as p
+from pipeline.dedup.block import POS_A, POS_B
+
+KEY_A, KEY_B = "record_key_a", "record_key_b"
+TITLE_SCORE = "title_score"  # rapidfuzz ratio of the normalised titles, 0-100 (0 when one is missing)
+OUTCOME = "outcome"
+RULE = "rule"
+RANK = "rank"  # position of the deciding rule in RULES
+
+# pair features
+SAME_DOI = "same_doi"
+DOI_CONFLICT = "doi_conflict"
+SAME_KEY = "same_key"
+REF_KEY = "ref_key"  # the record_key is a ref: key (title + first author + year), not a DOI or PMID
+SAME_FIRST_AUTHOR = "same_first_author"  # see first_authors_agree
+# rapidfuzz partial_ratio (the shorter title inside the longer); costly, so computed only for
+# pairs with the same volume and first page, where same_citation uses it; 0 elsewhere
+TITLE_PARTIAL = "title_partial"
+SAME_VOLUME = "same_volume"
+SAME_PAGE = "same_page"
+YEAR_GAP = "year_gap"  # -1 when either year is unknown
+VOLUME_CONFLICT = "volume_conflict"
+PAGE_CONFLICT = "page_conflict"
+SAME_ISSUE_OF_JOURNAL = "same_issue_of_journal"
+# same volume, issues both plain numbers and different, and not the same numbered first page
+# (roman front-matter pages restart in every issue)
+ISSUE_CONFLICT = "issue_conflict"
+NUMBERS_CONFLICT = "numbers_conflict"  # both titles carry numbers, neither set within the other
+NOTICE_CONFLICT = "notice_conflict"
+PART_CONFLICT = "part_conflict"
+TITLE_MISSING = "title_missing"
+HUMAN_SAME = "human_same"
+HUMAN_DIFFERENT = "human_different"
+
+SAME, DIFFERENT = "same", "different"
+AUTHOR_SIMILAR = 80.0  # first-author family names at least this similar (rapidfuzz ratio) agree
+CITATION_TITLE = 85.0  # title similarity enough when year, volume, first page and first author agree
+
+Test = Callable[[pd.DataFrame, DedupSettings], np.ndarray]
+TEXT = np.dtypes.StringDType()  # variable-width strings for numpy's vectorised string functions
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named decision: ``test`` marks the pairs it applies to, ``outcome`` is what they get.
+
+    ``veto`` rules are the explicit non-duplicate rules; ``human`` marks the rules that carry a
+    reviewer's decision (which automatic vetoes cannot override).
+    """
+
+    id: str
+    outcome: PairOutcome
+    test: Test
+    description: str
+    veto: bool = False
+    human: bool = False
+
+
+def _values(features: pd.DataFrame, name: str) -> np.ndarray:
+    return features[name].to_numpy()
+
+
+def _title_at_least(features: pd.DataFrame, threshold: float) -> np.ndarray:
+    return _values(features, TITLE_SCORE) >= threshold
+
+
+def _years_agree(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    gap = _values(features, YEAR_GAP)
+    return (gap >= 0) & (gap <= settings.max_year_gap)
+
+
+def _no_venue_conflict(features: pd.DataFrame) -> np.ndarray:
+    return ~_values(features, VOLUME_CONFLICT) & ~_values(features, PAGE_CONFLICT)
+
+
+def _title_author_year(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    return (_title_at_least(features, settings.title_duplicate) & _values(features, SAME_FIRST_AUTHOR)
+            & _years_agree(features, settings) & _no_venue_conflict(features))
+
+
+def _same_record_key(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    content_key_holds = ~_values(features, TITLE_MISSING) & _no_venue_conflict(features)
+    return _values(features, SAME_KEY) & (~_values(features, REF_KEY) | content_key_holds)
+
+
+def _same_citation(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    similar = (_title_at_least(features, CITATION_TITLE)
+               | (_values(features, TITLE_PARTIAL) >= settings.title_duplicate))
+    return (similar & _values(features, SAME_FIRST_AUTHOR) & _years_agree(features, settings)
+            & _values(features, SAME_VOLUME) & _values(features, SAME_PAGE))
+
+
+def _same_doi(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    titles_agree = (_title_at_least(features, settings.title_duplicate) | _values(features, TITLE_MISSING)
+                    | (_title_at_least(features, settings.title_maybe) & _values(features, SAME_FIRST_AUTHOR)))
+    return _values(features, SAME_DOI) & ~_values(features, PAGE_CONFLICT) & titles_agree
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("human_different", PairOutcome.DISTINCT, lambda f, s: _values(f, HUMAN_DIFFERENT),
+         "a reviewer decided the two record keys are different studies", veto=True, human=True),
+    Rule("human_same", PairOutcome.DUPLICATE, lambda f, s: _values(f, HUMAN_SAME),
+         "a reviewer decided the two record keys are the same study", human=True),
+    Rule("different_doi", PairOutcome.DISTINCT, lambda f, s: _values(f, DOI_CONFLICT),
+         "both records have a DOI and the DOIs differ", veto=True),
+    Rule("erratum_or_comment", PairOutcome.DISTINCT, lambda f, s: _values(f, NOTICE_CONFLICT),
+         "one record is an erratum, retraction, comment or reply and the other is not (or is another kind)",
+         veto=True),
+    Rule("part_numbers_differ", PairOutcome.DISTINCT, lambda f, s: _values(f, PART_CONFLICT),
+         "the titles declare different parts (Part I vs Part II)", veto=True),
+    Rule("title_numbers_differ", PairOutcome.DISTINCT, lambda f, s: _values(f, NUMBERS_CONFLICT),
+         "the titles carry different numbers (delta-8 vs delta-9, 2010 vs 2012 update)", veto=True),
+    Rule("same_doi", PairOutcome.DUPLICATE, _same_doi,
+         "same DOI, no conflicting first page, and titles similar: >= title_duplicate, or >= title_maybe "
+         "with the same first author, or one title missing"),
+    Rule("same_doi_disagreement", PairOutcome.MAYBE, lambda f, s: _values(f, SAME_DOI),
+         "same DOI but titles, first author or first page disagree (a DOI shared by a supplement of "
+         "abstracts, or a wrong DOI)"),
+    Rule("different_volume_and_pages", PairOutcome.DISTINCT,
+         lambda f, s: _values(f, VOLUME_CONFLICT) & _values(f, PAGE_CONFLICT),
+         "different volume and different first page (an abstract and the full paper, a reprint)", veto=True),
+    Rule("different_issue", PairOutcome.DISTINCT, lambda f, s: _values(f, ISSUE_CONFLICT),
+         "same volume, different issue numbers and not the same numbered first page (a column that "
+         "recurs in every issue)", veto=True),
+    Rule("different_pages", PairOutcome.DISTINCT,
+         lambda f, s: _values(f, SAME_ISSUE_OF_JOURNAL) & _values(f, PAGE_CONFLICT),
+         "same journal, volume and issue but a different first page", veto=True),
+    Rule("year_gap", PairOutcome.DISTINCT, lambda f, s: _values(f, YEAR_GAP) > s.max_year_gap,
+         "publication years further apart than max_year_gap", veto=True),
+    Rule("same_record_key", PairOutcome.DUPLICATE, _same_record_key,
+         "same record_key: the same PMID, or the same normalised title (not empty) + first author + "
+         "year with no conflicting volume or first page"),
+    Rule("title_author_year", PairOutcome.DUPLICATE, _title_author_year,
+         "title similarity >= title_duplicate, same first author, years within max_year_gap, "
+         "no conflicting volume or first page"),
+    Rule("same_citation", PairOutcome.DUPLICATE, _same_citation,
+         "same first author, years within max_year_gap, same volume and first page, and titles similar "
+         "(ratio >= 85, or one title inside the other): a subtitle dropped, a heading prepended"),
+    Rule("strong_title_weak_agreement", PairOutcome.MAYBE,
+         lambda f, s: _title_at_least(f, s.title_duplicate),
+         "title similarity >= title_duplicate but first author, year, volume or pages do not agree"),
+    Rule("similar_title", PairOutcome.MAYBE, lambda f, s: _title_at_least(f, s.title_maybe),
+         "title similarity in [title_maybe, title_duplicate)"),
+    Rule("not_similar", PairOutcome.DISTINCT, lambda f, s: np.ones(len(f), dtype=bool),
+         "no rule above applies"),
+)
+RULE_BY_ID = {rule.id: rule for rule in RULES}
+
+
+def _both(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return (left != "") & (right != "")
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=object).astype(TEXT)
+
+
+def _pair_key(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The two keys as one order-free string."""
+    left, right = _text(left), _text(right)
+    low = np.where(left <= right, left, right)
+    high = np.where(left <= right, right, left)
+    return np.strings.add(np.strings.add(low, "\x1f"), high)
+
+
+def decision_key_pairs(decisions: pd.DataFrame | None, decision: str) -> set[str]:
+    """Unordered key pairs (as ``_pair_key`` strings) that carry ``decision``."""
+    if decisions is None or not len(decisions):
+        return set()
+    chosen = decisions[decisions["decision"].str.strip().str.lower() == decision]
+    keys = _pair_key(chosen["record_key_a"].str.strip().to_numpy(dtype=object),
+                     chosen["record_key_b"].str.strip().to_numpy(dtype=object))
+    return set(keys.tolist())
+
+
+def decision_pairs(frame: pd.DataFrame, decisions: pd.DataFrame | None) -> pd.DataFrame:
+    """Position pairs of every record carrying one key of a decision with every record carrying
+    the other, so that each human decision is judged even when blocking would not pair them."""
+    if decisions is None or not len(decisions):
+        return pd.DataFrame({POS_A: np.array([], dtype=np.int64), POS_B: np.array([], dtype=np.int64)})
+    positions = pd.DataFrame({"key": frame[p.RECORD_KEY].to_numpy(), "position": np.arange(len(frame))})
+    wanted = pd.DataFrame({"key_a": decisions["record_key_a"].str.strip().to_numpy(),
+                           "key_b": decisions["record_key_b"].str.strip().to_numpy()})
+    left = wanted.merge(positions.rename(columns={"key": "key_a", "position": "left"}), on="key_a")
+    both = left.merge(positions.rename(columns={"key": "key_b", "position": "right"}), on="key_b")
+    both = both[both["left"] != both["right"]]
+    return pd.DataFrame({POS_A: np.minimum(both["left"], both["right"]).to_numpy(dtype=np.int64),
+                         POS_B: np.maximum(both["left"], both["right"]).to_numpy(dtype=np.int64)})
+
+
+def _numbers_differ(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    left, right = _text(left), _text(right)
+    return np.strings.isdigit(left) & np.strings.isdigit(right) & (left != right)
+
+
+def _number_sets_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Both space-joined number sets are non-empty and neither is contained in the other."""
+    conflict = _both(left, right) & (left != right)
+    for position in np.flatnonzero(conflict):
+        one, other = set(left[position].split()), set(right[position].split())
+        conflict[position] = not (one <= other or other <= one)
+    return conflict
+
+
+def _contains_word(names: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """Whether ``word`` is one of the space-separated words of ``names`` (elementwise)."""
+    padded = np.strings.add(np.strings.add(" ", names), " ")
+    return np.strings.find(padded, np.strings.add(np.strings.add(" ", word), " ")) >= 0
+
+
+def first_authors_agree(family_a: np.ndarray, family_b: np.ndarray, name_a: np.ndarray,
+                        name_b: np.ndarray) -> np.ndarray:
+    """Whether the first authors are the same person, allowing for the ways databases write names:
+    equal family slugs; similar ones (ratio >= AUTHOR_SIMILAR: "Builova" / "Bu?lova"); one of at
+    least three letters inside the other ("Joode" / "De Joode"); or one's family among the other's
+    names (swapped family and given names: "Kang, Si Hyun" / "Si Hyun Kang")."""
+    known = _both(family_a, family_b)
+    if not len(family_a):
+        return known
+    family_a, family_b, name_a, name_b = _text(family_a), _text(family_b), _text(name_a), _text(name_b)
+    similar = process.cpdist(family_a.tolist(), family_b.tolist(), scorer=fuzz.ratio, dtype=np.float64)
+    length_a, length_b = np.strings.str_len(family_a), np.strings.str_len(family_b)
+    inside = (((length_a >= 3) & (np.strings.find(family_b, family_a) >= 0))
+              | ((length_b >= 3) & (np.strings.find(family_a, family_b) >= 0)))
+    swapped = (((length_a >= 2) & _contains_word(name_b, family_a))
+               | ((length_b >= 2) & _contains_word(name_a, family_b)))
+    return known & ((family_a == family_b) | (similar >= AUTHOR_SIMILAR) | inside | swapped)
+
+
+def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row of comparison features per candidate pair."""
+    a, b = pairs[POS_A].to_numpy(), pairs[POS_B].to_numpy()
+
+    def sides(name: str) -> tuple[np.ndarray, np.ndarray]:
+        values = frame[name].to_numpy()
+        return values[a], values[b]
+
+    title_a, title_b = sides(p.TITLE)
+    volume_a, volume_b = sides(p.VOLUME)
+    page_a, page_b = sides(p.PAGE_START)
+    missing = (title_a == "") | (title_b == "")
+    scores = process.cpdist(title_a.tolist(), title_b.tolist(), scorer=fuzz.ratio, dtype=np.float64) \
+        if len(pairs) else np.array([], dtype=np.float64)
+    scores = np.where(missing, 0.0, scores)
+    same_volume = _both(volume_a, volume_b) & (volume_a == volume_b)
+    same_page = _both(page_a, page_b) & (page_a == page_b)
+    partial = np.zeros(len(pairs), dtype=np.float64)
+    wanted = np.flatnonzero(same_volume & same_page & ~missing)
+    if len(wanted):
+        partial[wanted] = process.cpdist(title_a[wanted].tolist(), title_b[wanted].tolist(),
+                                         scorer=fuzz.partial_ratio, dtype=np.float64)
+    key_a, key_b = sides(p.RECORD_KEY)
+    doi_a, doi_b = sides(p.DOI)
+    family_a, family_b = sides(p.FAMILY)
+    name_a, name_b = sides(p.FIRST_AUTHOR)
+    year_a, year_b = sides(p.YEAR)
+    issue_a, issue_b = sides(p.ISSUE)
+    journal_a, journal_b = sides(p.JOURNAL)
+    notice_a, notice_b = sides(p.NOTICE)
+    numbers_a, numbers_b = sides(p.TITLE_NUMBERS)
+    part_a, part_b = sides(p.PART)
+    pair_keys = _pair_key(key_a, key_b)
+    return pd.DataFrame({
+        POS_A: a, POS_B: b, KEY_A: key_a, KEY_B: key_b,
+        TITLE_SCORE: scores,
+        TITLE_MISSING: missing,
+        SAME_DOI: _both(doi_a, doi_b) & (doi_a == doi_b),
+        DOI_CONFLICT: _both(doi_a, doi_b) & (doi_a != doi_b),
+        SAME_KEY: _both(key_a, key_b) & (key_a == key_b),
+        REF_KEY: np.strings.startswith(_text(key_a), "ref:"),
+        SAME_FIRST_AUTHOR: first_authors_agree(family_a, family_b, name_a, name_b),
+        TITLE_PARTIAL: partial,
+        SAME_VOLUME: same_volume,
+        SAME_PAGE: same_page,
+        YEAR_GAP: np.where((year_a >= 0) & (year_b >= 0), np.abs(year_a - year_b), -1),
+        VOLUME_CONFLICT: _both(volume_a, volume_b) & (volume_a != volume_b),
+        PAGE_CONFLICT: _both(page_a, page_b) & (page_a != page_b),
+        SAME_ISSUE_OF_JOURNAL: (_both(journal_a, journal_b) & (journal_a == journal_b)
+                                & _both(volume_a, volume_b) & (volume_a == volume_b)
+                                & _both(issue_a, issue_b) & (issue_a == issue_b)),
+        ISSUE_CONFLICT: (same_volume & ~(same_page & np.strings.isdigit(_text(page_a)))
+                         & _numbers_differ(issue_a, issue_b)),
+        NUMBERS_CONFLICT: _number_sets_conflict(numbers_a, numbers_b),
+        NOTICE_CONFLICT: notice_a != notice_b,
+        PART_CONFLICT: _both(part_a, part_b) & (part_a != part_b),
+        HUMAN_SAME: pd.Series(pair_keys, dtype=object).isin(decision_key_pairs(decisions, SAME)).to_numpy(),
+        HUMAN_DIFFERENT: pd.Series(pair_keys, dtype=object).isin(decision_key_pairs(decisions, DIFFERENT)).to_numpy(),
+    })
+
+
+def apply_rules(features: pd.DataFrame, settings: DedupSettings, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
+    """``features`` plus the deciding rule (first in ``rules`` that fires), its rank and outcome."""
+    rank = np.full(len(features), -1, dtype=np.int64)
+    for position, rule in enumerate(rules):
+        undecided = rank < 0
+        if not undecided.any():
+            break
+        fires = np.asarray(rule.test(features, settings), dtype=bool)
+        rank[undecided & fires] = position
+    if (rank < 0).any():
+        raise ValueError("the last rule must fire for every pair")
+    rule_ids = np.array([rule.id for rule in rules], dtype=object)
+    outcomes = np.array([rule.outcome.value for rule in rules], dtype=object)
+    return features.assign(**{RANK: rank, RULE: rule_ids[rank], OUTCOME: outcomes[rank]})
+
+
+def match(frame: pd.DataFrame, pairs: pd.DataFrame, settings: DedupSettings,
+          decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Decide every candidate pair: features, then rules."""
+    return apply_rules(pair_features(frame, pairs, decisions), settings)

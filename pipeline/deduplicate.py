@@ -1,0 +1,248 @@
+"""The ``deduplicate`` stage: one study per group of records that report the same study.
+
+prep -> block -> match -> cluster -> merge, each in :mod:`pipeline.dedup`:
+
+- prep: normalised title, first author, year, journal, volume, issue, first page, DOI, and
+  notice kind / part number from the title, per record, sorted by ``record_id``;
+- block: candidate pairs sharing a DOI, record_key, the first or last title words, first author
+  + year, or volume + first page + year (large blocks by sorted neighbourhood), plus the pairs
+  named in human decisions;
+- match: named rules decide every pair (``pipeline.dedup.match.RULES``, first that fires wins):
+  human decisions, vetoes, duplicate rules, ``maybe`` rules, ``not_similar``;
+- cluster: union-find over duplicate pairs; a veto between two records also stops them being
+  joined through a third record (refused joins become ``maybe`` / ``transitive_veto``);
+- merge: the most complete record of each cluster is kept; study ids; one row per study.
+
+Human decisions name record keys. ``same`` makes every record carrying one key a duplicate of
+every record carrying the other (rule ``human_same``), whatever the automatic rules say.
+``different`` makes those pairs distinct (``human_different``), and no join may then put a
+record of one key in a cluster with a record of the other, directly or through third records:
+the join that would do so is refused and its pair reported as ``maybe`` / ``transitive_veto``.
+Automatic vetoes hold transitively against automatic joins in the same way, but a reviewer's
+``same`` overrides them.
+
+A study_id is ``<family><year>-<sha1(canonical key)[:6]>``, the canonical key being the
+cluster's smallest record_key (doi: before pmid: before ref:), so it does not depend on row
+order and survives reruns that add records to the cluster without bringing a smaller key.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import pandas as pd
+
+from pipeline import columns as col
+from pipeline.config import DedupSettings
+from pipeline.dedup import prep as p
+from pipeline.dedup.block import POS_A, POS_B, candidate_pairs
+from pipeline.dedup.cluster import cluster
+from pipeline.dedup.match import DIFFERENT, KEY_A, KEY_B, OUTCOME, RULE, SAME, TITLE_SCORE, decision_pairs, match
+from pipeline.dedup.merge import (STUDY_COLUMNS, completeness, filled_fields, join_trail, kept_positions, study_ids,
+                                  studies)
+from pipeline.errors import CheckError, DecisionError, PipelineError
+from pipeline.io import dumps
+from pipeline.keys import normalize_doi, record_key
+
+log = logging.getLogger(__name__)
+
+RECORD_ID_A, RECORD_ID_B = "record_id_a", "record_id_b"
+PAIR_COLUMNS = [RECORD_ID_A, RECORD_ID_B, KEY_A, KEY_B, TITLE_SCORE, OUTCOME, RULE]
+DECISION_KEY_A, DECISION_KEY_B, DECISION, REVIEWER, NOTE = col.DUPLICATE_DECISION_COLUMNS
+DECISION_VALUES = (SAME, DIFFERENT)
+TRUE, FALSE = "true", "false"
+# the record columns deduplication reads (the rest, e.g. the raw vendor fields, are passed through)
+USED_COLUMNS = [col.RECORD_ID, col.RECORD_KEY, col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.VOLUME, col.ISSUE,
+                col.PAGES, col.PAGE_START, col.DOI, col.ABSTRACT, col.PUBLICATION_TYPES]
+
+__all__ = ["PAIR_COLUMNS", "STUDY_COLUMNS", "deduplicate", "records_from_benchmark", "summary",
+           "validate_duplicate_decisions"]
+
+
+def _check_records(records: pd.DataFrame) -> None:
+    missing = [name for name in col.RECORD_COLUMNS if name not in records.columns]
+    if missing:
+        raise CheckError(f"records lack column(s) {', '.join(missing)}", where="deduplicate input",
+                         fix="pass the records table written by the ingest stage")
+    counts = records[col.RECORD_ID].value_counts()
+    repeated = counts[counts > 1]
+    if len(repeated):
+        first = sorted(repeated.index)[0]
+        raise CheckError(f"record_id appears on {repeated[first]} rows ({len(repeated)} ids repeat)",
+                         where=f"record {first}", fix="every record needs its own record_id; rerun ingest")
+    empty = records[col.RECORD_ID].fillna("").astype(str).str.strip() == ""
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0])
+        raise CheckError("record has an empty record_id", where=f"records row {row + 2}",
+                         fix="every record needs a record_id; rerun ingest")
+
+
+def validate_duplicate_decisions(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Check a duplicate-decisions table; return it with cells stripped and decisions lower-cased.
+
+    Raises DecisionError (``file:line``, the header being line 1) for missing or unknown
+    columns, a decision other than same/different, an empty key, a row pairing a key with
+    itself, or a row that contradicts an earlier one.
+    """
+    expected = col.DUPLICATE_DECISION_COLUMNS
+    missing = [name for name in expected if name not in frame.columns]
+    unknown = [str(name) for name in frame.columns if name not in expected]
+    if missing or unknown:
+        problems = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
+            [f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
+        raise DecisionError("; ".join(problems), where=f"{file}:1",
+                            fix=f"the header must be exactly: {','.join(expected)}")
+    clean = frame[expected].fillna("").astype(str).apply(lambda values: values.str.strip())
+    clean[DECISION] = clean[DECISION].str.lower()
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    for row, (key_a, key_b, decision) in enumerate(zip(clean[DECISION_KEY_A], clean[DECISION_KEY_B],
+                                                       clean[DECISION])):
+        where = f"{file}:{row + 2}"
+        if decision not in DECISION_VALUES:
+            raise DecisionError(f"decision {decision!r} is not allowed", where=where,
+                                fix="write 'same' (one study) or 'different' (two studies)")
+        for name, key in ((DECISION_KEY_A, key_a), (DECISION_KEY_B, key_b)):
+            if not key:
+                raise DecisionError(f"{name} is empty", where=where,
+                                    fix="copy the record_key of both records from the deduplicate pairs table")
+        if key_a == key_b:
+            raise DecisionError(f"record_key_a and record_key_b are the same key {key_a!r}", where=where,
+                                fix="a decision pairs two different record keys; correct or delete the row")
+        pair = (min(key_a, key_b), max(key_a, key_b))
+        earlier = seen.get(pair)
+        if earlier and earlier[0] != decision:
+            raise DecisionError(f"decision {decision!r} contradicts {earlier[0]!r} for the same keys on line "
+                                f"{earlier[1]}", where=where, fix="keep one of the two rows")
+        seen.setdefault(pair, (decision, row + 2))
+    return clean.reset_index(drop=True)
+
+
+def _log_unmatched(decisions: pd.DataFrame, keys: set[str]) -> None:
+    for key_a, key_b in zip(decisions[DECISION_KEY_A], decisions[DECISION_KEY_B]):
+        absent = [key for key in (key_a, key_b) if key not in keys]
+        if absent:
+            log.warning("duplicate decision %s / %s matches no record for %s; it has no effect until a record "
+                        "with that key is ingested", key_a, key_b, ", ".join(absent))
+
+
+def deduplicate(records: pd.DataFrame, settings: DedupSettings,
+                decisions: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Group records into studies; return (records + DEDUP_COLUMNS, pairs, studies).
+
+    ``pairs`` has one row per candidate pair (PAIR_COLUMNS, sorted by record ids) with the rule
+    that decided it; ``studies`` one row per cluster (STUDY_COLUMNS, sorted by study_id).
+    """
+    _check_records(records)
+    work = records[USED_COLUMNS].fillna("").astype(str)
+    if decisions is not None:
+        decisions = validate_duplicate_decisions(decisions, "duplicate decisions")
+        _log_unmatched(decisions, set(work[col.RECORD_KEY]))
+    frame = p.prep(work)
+    candidates = candidate_pairs(frame, decision_pairs(frame, decisions))
+    clusters, decided = cluster(len(frame), match(frame, candidates, settings, decisions))
+    ordered = work.iloc[frame[p.INPUT_ROW].to_numpy()].reset_index(drop=True)
+    filled_by_field = filled_fields(ordered)
+    kept = kept_positions(clusters.label, completeness(filled_by_field))
+    rules, parents = join_trail(kept, clusters.joins)
+    study = study_ids(ordered, clusters.label, frame[p.FAMILY].to_numpy(), frame[p.YEAR].to_numpy())
+    record_ids = frame[p.RECORD_ID].to_numpy()
+    positions = np.arange(len(frame))
+    by_input_row = np.empty(len(frame), dtype=np.int64)
+    by_input_row[frame[p.INPUT_ROW].to_numpy()] = positions
+    dedup = pd.DataFrame({
+        col.STUDY_ID: study,
+        col.IS_DUPLICATE: np.where(kept != positions, TRUE, FALSE),
+        col.DEDUP_RULE: rules,
+        col.DEDUP_WITH: np.where(parents >= 0, record_ids[np.maximum(parents, 0)], ""),
+    }).iloc[by_input_row]
+    records_out = records.drop(columns=[c for c in col.DEDUP_COLUMNS if c in records.columns]).copy()
+    for name in col.DEDUP_COLUMNS:
+        records_out[name] = dedup[name].to_numpy(dtype=object)
+    pairs = pd.DataFrame({
+        RECORD_ID_A: record_ids[decided[POS_A].to_numpy()],
+        RECORD_ID_B: record_ids[decided[POS_B].to_numpy()],
+        KEY_A: decided[KEY_A].to_numpy(),
+        KEY_B: decided[KEY_B].to_numpy(),
+        TITLE_SCORE: [f"{score:.1f}" for score in np.round(decided[TITLE_SCORE].to_numpy(dtype=float), 1)],
+        OUTCOME: decided[OUTCOME].to_numpy(),
+        RULE: decided[RULE].to_numpy(),
+    }, columns=PAIR_COLUMNS).sort_values([RECORD_ID_A, RECORD_ID_B], kind="stable").reset_index(drop=True)
+    return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
+
+
+def summary(records_out: pd.DataFrame, pairs: pd.DataFrame) -> str:
+    """One line: records -> studies; duplicates by rule; maybe pairs for review."""
+    duplicates = records_out[records_out[col.IS_DUPLICATE] == TRUE]
+    by_rule = duplicates[col.DEDUP_RULE].value_counts().sort_index()
+    rule_text = f" ({', '.join(f'{rule}={count}' for rule, count in by_rule.items())})" if len(by_rule) else ""
+    maybes = int((pairs[OUTCOME] == col.PairOutcome.MAYBE.value).sum())
+    noun = "pair" if maybes == 1 else "pairs"
+    return (f"deduplicate: {len(records_out)} records -> {records_out[col.STUDY_ID].nunique()} studies; "
+            f"{len(duplicates)} duplicates{rule_text}; {maybes} maybe {noun} for review")
+
+
+# --- bib-dedupe benchmark sets --------------------------------------------------------------
+
+BENCHMARK_COLUMNS = {"ID", "title", "author", "year"}
+BENCHMARK_ENTRY_TYPES = {"article": "journal_article", "inproceedings": "conference", "book": "book",
+                         "incollection": "chapter", "inbook": "chapter", "phdthesis": "thesis",
+                         "mastersthesis": "thesis", "techreport": "report"}
+_PAGE_RANGE = re.compile(r"^\s*([A-Za-z]*)(\d+)\s*[-\u2013]+\s*([A-Za-z]*)(\d+)")
+
+
+def _benchmark_authors(text: str) -> str:
+    """``"Last, F. and Last, F."`` as the JSON list of [family, given] that ingest writes."""
+    people = []
+    for name in re.split(r"\s+and\s+", text.strip()) if text.strip() else []:
+        family, comma, given = name.partition(",")
+        if not comma:
+            family, _, given = name.strip().partition(" ")
+        people.append([family.strip(), given.strip()])
+    return dumps(people)
+
+
+def _page_bounds(pages: str) -> tuple[str, str]:
+    """First and last page, the last expanded ("601-10" -> 601, 610); ("", "") when unreadable."""
+    found = _PAGE_RANGE.match(pages or "")
+    if not found:
+        single = re.match(r"^\s*([A-Za-z]*\d+)\s*$", pages or "")
+        return (single.group(1), "") if single else ("", "")
+    prefix, start, _, end = found.groups()
+    if len(end) < len(start):
+        end = start[: len(start) - len(end)] + end
+    return f"{prefix}{start}", f"{prefix}{end}"
+
+
+def records_from_benchmark(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """A bib-dedupe benchmark table (ID, author, year, title, journal, volume, number, pages,
+    doi, abstract) as records with RECORD_COLUMNS; record_id is ``<source>:<ID>``."""
+    missing = sorted(BENCHMARK_COLUMNS - set(frame.columns))
+    if missing:
+        raise PipelineError(f"benchmark table lacks column(s) {', '.join(missing)}", where=source,
+                            fix="use records_pre_merged.csv from a bib-dedupe data set")
+    text = frame.fillna("").astype(str)
+
+    def column(name: str) -> pd.Series:
+        return text[name].str.strip() if name in text.columns else pd.Series("", index=text.index, dtype=object)
+
+    authors = column("author").map(_benchmark_authors)
+    bounds = column("pages").map(_page_bounds)
+    years = column("year").str.extract(r"(\d{4})", expand=False).fillna("")
+    doi = column("doi").map(normalize_doi)
+    keys = [record_key(doi=d, title=t, first_family=p.first_family(a), year=y)
+            for d, t, a, y in zip(doi, column("title"), authors, years)]
+    out = pd.DataFrame({name: "" for name in col.RECORD_COLUMNS}, index=text.index)
+    out = out.assign(**{
+        col.RECORD_ID: source + ":" + column("ID"), col.RECORD_KEY: keys, col.SOURCE: source,
+        col.LINE: [str(n + 2) for n in range(len(text))], col.FORMAT: "csv",
+        col.ENTRY_TYPE: column("ENTRYTYPE").str.lower().map(BENCHMARK_ENTRY_TYPES).fillna("other"),
+        col.TITLE: column("title"), col.AUTHORS: authors,
+        col.YEAR: years, col.JOURNAL: column("journal"), col.VOLUME: column("volume"),
+        col.ISSUE: column("number"), col.PAGES: column("pages"),
+        col.PAGE_START: [start for start, _ in bounds], col.PAGE_END: [end for _, end in bounds],
+        col.DOI: doi, col.ABSTRACT: column("abstract"), col.KEYWORDS: "[]", col.PUBLICATION_TYPES: "[]",
+        col.RAW: "{}",
+    })
+    return out[col.RECORD_COLUMNS].reset_index(drop=True)
