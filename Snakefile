@@ -24,16 +24,6 @@ FIGURE_FORMATS = config.get("figures", {}).get("formats", ["svg", "png"])
 PRISMA_FORMATS = config.get("prisma", {}).get("formats", ["svg", "png"])
 
 
-rule all:
-    """Everything the review reports."""
-    input:
-        "data/processed/prisma/counts.json",
-        "data/processed/tables/tables.md",
-        "data/processed/reconcile/reconcile.csv",
-        expand("figures/evidence_pyramid.{ext}", ext=FIGURE_FORMATS),
-        expand("figures/{table}.{ext}", table=TABLES, ext=FIGURE_FORMATS),
-
-
 rule ingest:
     """Read every export into one table: one row per raw record, with source, file and line."""
     input:
@@ -184,3 +174,18 @@ rule reconcile:
         "python -m pipeline reconcile --config config.yaml --published {input.published}"
         " --tables data/processed/tables --prisma {input.counts} --classified {input.classified}"
         " --studies {input.studies} -o data/processed/reconcile --log {log}"
+
+
+rule all:
+    """Everything the review reports; every stage's outputs are requested so that a stage whose
+    outputs were removed (for example after it failed) runs again."""
+    default_target: True
+    input:
+        rules.ingest.output,
+        rules.deduplicate.output,
+        rules.screen.output,
+        rules.classify.output,
+        rules.prisma.output,
+        rules.tables.output,
+        rules.figures.output,
+        rules.reconcile.output,

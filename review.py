@@ -77,12 +77,30 @@ def main(argv: list[str]) -> int:
         return 2
     _ensure_environment()
     command, rest = argv[0], argv[1:]
-    if command == "run":
-        cores = ["--cores", str(os.cpu_count() or 1)] if not any(a.startswith(("--cores", "-c")) for a in rest) else []
-        call = [str(BIN / "snakemake"), *cores, "--snakefile", str(ROOT / "Snakefile"), *rest]
-    else:
-        call = [str(PYTHON), "-m", "pytest", *rest]
-    return subprocess.call(call, cwd=ROOT, env=_environment())
+    if command == "test":
+        return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=_environment())
+    cores = ["--cores", str(os.cpu_count() or 1)] if not any(a.startswith(("--cores", "-c")) for a in rest) else []
+    return _run_snakemake([str(BIN / "snakemake"), *cores, "--snakefile", str(ROOT / "Snakefile"), *rest])
+
+
+def _run_snakemake(call: list[str]) -> int:
+    """Run Snakemake showing its output as it comes; if it fails, repeat the pipeline's own
+    ERROR lines at the end, where the user looks, below Snakemake's report of the failed job."""
+    errors = []
+    with subprocess.Popen(call, cwd=ROOT, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, bufsize=1) as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            if line.startswith("ERROR:"):
+                errors.append(line.rstrip("\n"))
+    if process.returncode != 0:
+        if errors:
+            sys.stdout.write("\nThe review stopped; fix this and run the same command again:\n")
+            sys.stdout.write("\n".join(errors) + "\n")
+        else:
+            sys.stdout.write("\nThe review stopped; see Snakemake's message above.\n")
+    sys.stdout.flush()
+    return process.returncode
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def _criterion_hint(settings: Settings, reason: str, kind: str) -> str:
         c.id for c in settings.criteria if c.kind == kind]
     close = difflib.get_close_matches(reason, [c.id for c in settings.criteria], n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"{hint}use a {kind} criterion id from config.yaml: {', '.join(ids)}"
+    return f"{hint}use an {kind} criterion id from config.yaml: {', '.join(ids)}"
 
 
 def validate_decisions(frame: pd.DataFrame, file: str, settings: Settings, *,

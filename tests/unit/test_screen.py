@@ -133,7 +133,7 @@ def test_agreement_matches_a_hand_computed_kappa():
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        (("ref:a", "full_text", "exclude", "", "ann"), "ann.csv:2: an exclusion needs a reason; use a exclusion criterion id"),
+        (("ref:a", "full_text", "exclude", "", "ann"), "ann.csv:2: an exclusion needs a reason; use an exclusion criterion id"),
         (("ref:a", "full_text", "exclude", "exc_no_interventon", "ann"),
          "ann.csv:2: unknown criterion 'exc_no_interventon'; did you mean 'exc_no_intervention'?"),
         (("ref:a", "full_text", "exclude", "inc_reviews", "ann"), "'inc_reviews' is an inclusion criterion, not a reason to exclude"),
