@@ -137,7 +137,7 @@ def cmd_classify(args: argparse.Namespace) -> None:
 
 
 def cmd_prisma(args: argparse.Namespace) -> None:
-    from pipeline import prisma
+    from pipeline import figures, prisma
 
     settings = _settings(args)
     records = read_table(args.records, required=[col.PRISMA_BOX, col.SOURCE, col.STUDY_ID], what="screened records")
@@ -147,7 +147,8 @@ def cmd_prisma(args: argparse.Namespace) -> None:
     write_json(counts, out / "counts.json")
     write_table(prisma.template(counts, settings), out / "prisma2020.csv")
     figure = prisma.diagram(counts, settings)
-    prisma.save(figure, Path(args.figures) / "prisma_flow", settings.prisma_formats)
+    paths = figures.save(figure, Path(args.figures) / "prisma_flow", settings.prisma_formats)
+    log.info("prisma: wrote %s", ", ".join(str(path) for path in paths))
     log.info(prisma.summary(counts))
 
 

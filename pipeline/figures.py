@@ -22,7 +22,7 @@ from matplotlib.patches import Polygon, Rectangle
 
 from pipeline.columns import EVIDENCE_LEVEL
 from pipeline.config import Hierarchy, Level, Settings, TableSpec
-from pipeline.errors import PipelineError
+from pipeline.errors import ConfigError, PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -214,8 +214,8 @@ def save(figure: Figure, stem: Path, formats: tuple[str, ...]) -> list[Path]:
     """Write ``figure`` as ``<stem>.<format>`` for each format; identical bytes on every run."""
     unknown = [fmt for fmt in formats if fmt not in SAVE_METADATA]
     if unknown:
-        raise PipelineError(f"figure format(s) {', '.join(map(repr, unknown))} not supported",
-                            where="config.yaml figures.formats",
+        raise ConfigError(f"figure format(s) {', '.join(map(repr, unknown))} not supported",
+                            where="config.yaml (figures.formats or prisma.formats)",
                             fix=f"use any of: {', '.join(sorted(SAVE_METADATA))}")
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)

@@ -31,10 +31,8 @@ import logging
 import re
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -42,14 +40,13 @@ from matplotlib.lines import Line2D
 
 from pipeline.columns import PRISMA_BOX, RECORD_ID, SCREEN_REASON, SOURCE, STUDY_ID, PrismaBox
 from pipeline.config import Settings
-from pipeline.errors import CheckError, ConfigError
+from pipeline.errors import CheckError
 
 log = logging.getLogger(__name__)
 
 OTHER_METHODS = ("website", "organisation", "citation")
 REQUIRED_COLUMNS = (RECORD_ID, SOURCE, PRISMA_BOX, SCREEN_REASON, STUDY_ID)
 TEMPLATE_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
-SAVE_FORMATS = ("svg", "png", "pdf")
 
 _REMOVED = (PrismaBox.DUPLICATE, PrismaBox.AUTOMATION, PrismaBox.OTHER_REMOVED)
 _ASSESSED = (PrismaBox.FT_EXCLUDED, PrismaBox.INCLUDED, PrismaBox.PENDING_FT)
@@ -677,28 +674,6 @@ def _arrow(axes, start: tuple[float, float], end: tuple[float, float]) -> None:
 
 
 # --- saving ----------------------------------------------------------------------------------
-
-_SVG_SALT = "pipeline.prisma"
-_METADATA = {"svg": {"Date": None}, "png": {"Software": None}, "pdf": {"CreationDate": None}}
-
-
-def save(figure: Figure, stem: Path, formats: tuple[str, ...]) -> list[Path]:
-    """Write the figure as ``stem.<format>`` for each format, byte-identical on every run."""
-    unknown = [fmt for fmt in formats if fmt not in SAVE_FORMATS]
-    if unknown:
-        raise ConfigError(f"figure format(s) {', '.join(unknown)} not supported", where="config.yaml: prisma.formats",
-                          fix=f"use any of: {', '.join(SAVE_FORMATS)}")
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = []
-    with matplotlib.rc_context({"svg.hashsalt": _SVG_SALT, "svg.fonttype": "path"}):
-        for fmt in formats:
-            path = stem.parent / f"{stem.name}.{fmt}"
-            figure.savefig(path, format=fmt, dpi="figure", metadata=_METADATA[fmt])
-            paths.append(path)
-    log.info("prisma: wrote %s", ", ".join(str(path) for path in paths))
-    return paths
-
 
 # --- summary ---------------------------------------------------------------------------------
 

@@ -415,9 +415,13 @@ def _count_reason(quantity: str, published: str | None, reproduced: str | None, 
             f"levels.csv misses or repeats entries of that list")
 
 
+def _studies(n: object) -> str:
+    return f"{n} study" if str(n) == "1" else f"{n} studies"
+
+
 def _level_count_reason(level_id: str, published: str, reproduced: str, context: _Context) -> str:
     label = context.label(level_id)
-    parts = [f"classification puts {reproduced} studies at {label}; the report states {published}"]
+    parts = [f"classification puts {_studies(reproduced)} at {label}; the report states {published}"]
     overrides = context.override_counts.get(level_id, 0)
     if overrides:
         parts.append(f"{overrides} of them by a human override")
@@ -607,17 +611,18 @@ class _TableFacts:
     def _differing(self, head: str) -> str:
         parts = []
         if self.published_total != self.reproduced_total:
-            parts.append(f"the reproduced table counts {self.reproduced_total} studies, "
+            parts.append(f"the reproduced table counts {_studies(self.reproduced_total)}, "
                          f"the report {self.published_total}")
         if head in self.published_level_totals:
             pub, rep = self.published_level_totals[head], self.reproduced_level_totals[head]
             if pub != rep:
                 label = next(lv.label for lv in self.context.settings.hierarchy.levels if fold_label(lv.label) == head)
-                parts.append(f"{rep} studies at {label} against the report's {pub}")
+                parts.append(f"{_studies(rep)} at {label} against the report's {pub}")
         if self.field:
             if self.missing is not None and self.missing[0]:
                 parts.append(f"{self.missing[0]} of {self.missing[1]} studies have {self.field} not_reported")
-            parts.append(f"the report gives no per-study {self.field}, so the cell cannot be traced to studies")
+            parts.append("the published table gives counts, not the studies behind them, so the cell cannot be "
+                         "traced to studies")
         return "reproduced from the extraction: " + "; ".join(parts)
 
 

@@ -207,7 +207,7 @@ def test_save_keeps_dots_in_the_stem(tmp_path):
 
 
 def test_save_rejects_unknown_formats(tmp_path):
-    with pytest.raises(PipelineError, match="config.yaml figures.formats: figure format.s. 'jpg' not supported; "
+    with pytest.raises(PipelineError, match="config.yaml .figures.formats or prisma.formats.: figure format.s. 'jpg' not supported; "
                                             "use any of: pdf, png, svg"):
         save(pyramid(classified(SAMPLE), HIERARCHY), tmp_path / "pyramid", ("png", "jpg"))
     assert not list(tmp_path.iterdir())

@@ -11,7 +11,7 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import FancyBboxPatch
 
-from pipeline import prisma
+from pipeline import figures, prisma
 from pipeline.columns import (DEDUP_COLUMNS, PRISMA_BOX, RECORD_COLUMNS, RECORD_ID, SCREEN_COLUMNS, SCREEN_REASON,
                               SOURCE, STUDY_ID, PrismaBox)
 from pipeline.config import Criterion, Hierarchy, SearchSettings, Settings, Source
@@ -415,7 +415,7 @@ def test_diagram_without_other_methods_has_one_column():
 
 
 def test_diagram_saves_a_png(counts, tmp_path):
-    paths = prisma.save(prisma.diagram(counts, make_settings()), tmp_path / "prisma", ("png",))
+    paths = figures.save(prisma.diagram(counts, make_settings()), tmp_path / "prisma", ("png",))
     assert paths == [tmp_path / "prisma.png"]
     assert paths[0].stat().st_size > 0
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -423,22 +423,22 @@ def test_diagram_saves_a_png(counts, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
 def test_save_is_byte_identical_on_every_run(counts, tmp_path, fmt):
-    first = prisma.save(prisma.diagram(counts, make_settings()), tmp_path / "one" / "prisma", (fmt,))
-    second = prisma.save(prisma.diagram(counts, make_settings()), tmp_path / "two" / "prisma", (fmt,))
+    first = figures.save(prisma.diagram(counts, make_settings()), tmp_path / "one" / "prisma", (fmt,))
+    second = figures.save(prisma.diagram(counts, make_settings()), tmp_path / "two" / "prisma", (fmt,))
     assert first[0].read_bytes() == second[0].read_bytes()
     assert first[0].stat().st_size > 0
 
 
 def test_save_keeps_dots_in_the_stem(counts, tmp_path):
-    paths = prisma.save(prisma.diagram(counts, make_settings()), tmp_path / "prisma.v2", ("svg", "pdf"))
+    paths = figures.save(prisma.diagram(counts, make_settings()), tmp_path / "prisma.v2", ("svg", "pdf"))
     assert [path.name for path in paths] == ["prisma.v2.svg", "prisma.v2.pdf"]
 
 
 def test_save_rejects_an_unknown_format(counts, tmp_path):
     with pytest.raises(ConfigError) as error:
-        prisma.save(prisma.diagram(counts, make_settings()), tmp_path / "prisma", ("svg", "jpg"))
-    assert str(error.value) == ("config.yaml: prisma.formats: figure format(s) jpg not supported; "
-                                "use any of: svg, png, pdf")
+        figures.save(prisma.diagram(counts, make_settings()), tmp_path / "prisma", ("svg", "jpg"))
+    assert str(error.value) == ("config.yaml (figures.formats or prisma.formats): figure format(s) 'jpg' "
+                                "not supported; use any of: pdf, png, svg")
     assert not list(tmp_path.iterdir())
 
 

@@ -270,7 +270,7 @@ def test_table_cells(row, column, published_value, reproduced_value, status):
 @pytest.mark.parametrize("row, column, fragments", [
     ("Total", "Emerging Practice", ["reproduced from the extraction", "counts 5 studies, the report 6",
                                     "3 studies at Emerging Practice against the report's 4",
-                                    "2 of 5 studies have setting not_reported", "no per-study setting"]),
+                                    "2 of 5 studies have setting not_reported", "the cell cannot be traced to studies"]),
     ("Not reported", "Best Practice", ["2 of 5 studies have setting not_reported in the extraction",
                                        "prints no such row"]),
     ("Academia", "Total", ["no included study has setting 'Academia'"]),
