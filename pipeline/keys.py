@@ -19,6 +19,8 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\s*")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _BRACKETED = re.compile(r"\[[^\]]*\]")
+_NON_DIGIT = re.compile(r"\D")
+_YEAR_SHAPE = re.compile(r"\d{4}")
 
 
 def normalize_doi(value: str | None) -> str:
@@ -34,12 +36,21 @@ def fold(value: str | None) -> str:
     if not value:
         return ""
     text = html.unescape(value)
-    text = _TAG.sub(" ", text)
-    text = _LATEX_COMMAND.sub("", text).replace("{", "").replace("}", "")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "\\" in text:
+        text = _LATEX_COMMAND.sub("", text)
+    text = text.replace("{", "").replace("}", "")
+    if not text.isascii():  # ASCII text is already NFKD and has no combining marks
+        text = strip_accents(text)
     text = text.lower().replace("&", " and ")
     return _NON_WORD.sub(" ", text).strip()
+
+
+def strip_accents(text: str) -> str:
+    """NFKD-decomposed text without its combining marks ("é" -> "e")."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def normalize_title(value: str | None) -> str:
@@ -67,8 +78,8 @@ def record_key(*, doi: str = "", pmid: str = "", title: str = "", first_family: 
     clean_doi = normalize_doi(doi)
     if clean_doi:
         return f"doi:{clean_doi}"
-    digits = re.sub(r"\D", "", pmid or "")
+    digits = _NON_DIGIT.sub("", pmid) if pmid else ""
     if digits:
         return f"pmid:{digits}"
-    year_text = year if re.fullmatch(r"\d{4}", year or "") else "nd"
+    year_text = year if year and _YEAR_SHAPE.fullmatch(year) else "nd"
     return f"ref:{family_slug(first_family)}{year_text}-{title_hash(title)}"

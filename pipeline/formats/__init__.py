@@ -1,47 +1,76 @@
 """Readers for bibliographic database exports: bytes in, one row per raw record out.
 
-:func:`read_export` is the one entry point. It decodes the bytes (:mod:`.encoding`), tells the
-format from the content (:mod:`.detect`), hands the text to the reader for that format
-(:mod:`.ris`, :mod:`.nbib`, :mod:`.bibtex`, :mod:`.table`) and turns the parsed records into a
-DataFrame with exactly ``pipeline.columns.RECORD_COLUMNS`` (:mod:`.common`). Whatever the bytes,
-the only exception it raises is :class:`pipeline.errors.ExportError`.
+:func:`read_export` is the one entry point. It unpacks a gzip file or a zip archive holding one
+export, decodes the bytes (:mod:`.encoding`, which logs the encoding it used), tells the format from
+the content (:mod:`.detect`), hands the content to the reader for that format (:mod:`.ris`,
+:mod:`.nbib`, :mod:`.bibtex`, :mod:`.table`, :mod:`.wos`, :mod:`.enw`, :mod:`.endnote_xml`,
+:mod:`.xlsx`) and turns the parsed records into a DataFrame with exactly
+``pipeline.columns.RECORD_COLUMNS`` (:mod:`.common`). Whatever the bytes, the only exception it
+raises is :class:`pipeline.errors.ExportError`.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
+import logging
+import zipfile
+import zlib
+
 import pandas as pd
 
 from pipeline.errors import ExportError
-from pipeline.formats import bibtex, nbib, ris, table
-from pipeline.formats.common import to_frame
+from pipeline.formats import bibtex, endnote_xml, enw, nbib, ris, table, wos, xlsx
+from pipeline.formats.common import ParsedRecord, to_frame
 from pipeline.formats.detect import NOT_YET_SUPPORTED, SUPPORTED, container_kind, detect_format
-from pipeline.formats.encoding import decode, split_lines
+from pipeline.formats.encoding import decode_export, split_lines
 
-__all__ = ["FORMATS", "read_export"]
+__all__ = ["FORMATS", "MAX_UNPACKED_BYTES", "read_export"]
+
+logger = logging.getLogger(__name__)
 
 #: Values accepted for ``format``: "auto" plus every format with a reader.
 FORMATS = ("auto", *SUPPORTED)
 
-_FIX_EXPORT = "export the records as RIS or MEDLINE (.nbib), or as BibTeX or CSV with a header row"
+#: The most bytes a gzip file or zip member may unpack to (a guard against decompression bombs).
+MAX_UNPACKED_BYTES = 1 << 30
+
+_FIX_EXPORT = ("export the records as RIS, MEDLINE (.nbib), BibTeX, Web of Science plain text, EndNote XML "
+               "or .enw, or as CSV/Excel with a header row")
+_ARCHIVE_JUNK = ("__MACOSX/", ".DS_Store")
 
 
-def read_export(data: bytes, *, file: str, source: str, format: str = "auto") -> pd.DataFrame:
+def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
+                encoding: str = "auto") -> pd.DataFrame:
     """Read one database export into one row per raw record (columns: ``RECORD_COLUMNS``).
 
     ``file`` is only used in messages and the ``file`` column; ``source`` prefixes every
-    ``record_id``. ``format`` is "auto" (detect from the content) or one of ris, nbib, bibtex,
-    csv, tsv. Raises :class:`ExportError` for an empty, truncated, unsupported or unreadable file.
+    ``record_id``. ``format`` is "auto" (detect from the content) or one of :data:`FORMATS`;
+    ``encoding`` is "auto" or a Python codec name for text exports. Raises :class:`ExportError` for
+    an empty, truncated, unsupported or unreadable file.
     """
     if format not in FORMATS and format not in NOT_YET_SUPPORTED:
         raise ExportError(f"unknown export format '{format}'", where=file,
                           fix=f"use one of: {', '.join(FORMATS)}")
+    data = _unpack(data, file)
     if not data.strip():
         raise ExportError("the file is empty", where=f"{file}:1",
                           fix="re-export the records from the database; the download may have failed")
+    records, detected = _parse(data, file, format, encoding)
+    return to_frame(records, source=source, file=file, format=detected)
+
+
+def _parse(data: bytes, file: str, format: str, encoding: str) -> tuple[list[ParsedRecord], str]:
     kind = container_kind(data)
+    if kind == "xlsx" and format in ("auto", "xlsx"):
+        return xlsx.read(data, file=file), "xlsx"
+    if format == "xlsx" or kind == "xlsx":
+        what = "not an Excel workbook (.xlsx)" if format == "xlsx" else f"an Excel workbook, not '{format}'"
+        raise ExportError(f"the file is {what}", where=f"{file}:1",
+                          fix="set the source's format to 'auto' or to the format the file really has")
     if kind:
-        _not_yet(kind, file)
-    text = decode(data, file=file)
+        _unsupported(kind, file)
+    text = decode_export(data, file=file, encoding=encoding)
     if "\x00" in text:
         raise ExportError("the file holds binary data, not a text export", where=f"{file}:1", fix=_FIX_EXPORT)
     lines = split_lines(text)
@@ -50,22 +79,79 @@ def read_export(data: bytes, *, file: str, source: str, format: str = "auto") ->
                           fix="re-export the records from the database; the download may have failed")
     detected = detect_format(lines) if format == "auto" else format
     if detected in NOT_YET_SUPPORTED:
-        _not_yet(detected, file)
+        _unsupported(detected, file)
     if detected == "ris":
-        records = ris.read(lines, file=file)
-    elif detected == "nbib":
-        records = nbib.read(lines, file=file)
-    elif detected == "bibtex":
-        records = bibtex.read(text, file=file)
-    elif detected in ("csv", "tsv"):
-        records, detected = table.read(text, file=file, delimiter="\t" if detected == "tsv" else None)
-    else:
-        raise ExportError("not a bibliographic export: no RIS 'TY  -' tag, no MEDLINE 'PMID-' tag, "
-                          "no BibTeX '@type{key,' entry and no CSV header with a title column found",
-                          where=f"{file}:1", fix=_FIX_EXPORT)
-    return to_frame(records, source=source, file=file, format=detected)
+        return ris.read(lines, file=file), detected
+    if detected == "nbib":
+        return nbib.read(lines, file=file), detected
+    if detected == "bibtex":
+        return bibtex.read(text, file=file), detected
+    if detected == "wos":
+        return wos.read(lines, file=file), detected
+    if detected == "enw":
+        return enw.read(lines, file=file), detected
+    if detected == "endnote_xml":
+        return endnote_xml.read(text, file=file), detected
+    if detected in ("csv", "tsv"):
+        return table.read(text, file=file, delimiter="\t" if detected == "tsv" else None)
+    raise ExportError("not a bibliographic export: no RIS 'TY  -' tag, no MEDLINE 'PMID-' tag, no BibTeX "
+                      "'@type{key,' entry, no Web of Science 'PT' record, no EndNote '%0' or <record>, and "
+                      "no table header with a title column found", where=f"{file}:1", fix=_FIX_EXPORT)
 
 
-def _not_yet(kind: str, file: str) -> None:
-    raise ExportError(f"{NOT_YET_SUPPORTED[kind]} exports ('{kind}') are not supported yet", where=f"{file}:1",
+def _unpack(data: bytes, file: str) -> bytes:
+    """The export inside a gzip file or a one-file zip archive; other bytes unchanged."""
+    kind = container_kind(data)
+    if kind == "gzip":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as packed:
+                inner = packed.read(MAX_UNPACKED_BYTES + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ExportError(f"the gzip file is damaged ({exc})", where=f"{file}:1",
+                              fix="download the export again, or unpack it and list the file itself") from None
+        _check_size(inner, file)
+        logger.info("%s: gzip-compressed; reading the export inside it", file)
+        return _refuse_nesting(inner, file)
+    if kind == "zip":
+        return _refuse_nesting(_unzip(data, file), file)
+    return data
+
+
+def _unzip(data: bytes, file: str) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()
+                       and not any(junk in info.filename for junk in _ARCHIVE_JUNK)]
+            if len(members) != 1:
+                names = ", ".join(info.filename for info in members[:5]) or "nothing"
+                raise ExportError(f"the zip archive holds {len(members)} files ({names}), not one export",
+                                  where=f"{file}:1",
+                                  fix="unzip it and list each export as its own source in config.yaml")
+            with archive.open(members[0]) as member:
+                inner = member.read(MAX_UNPACKED_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+            ValueError, RuntimeError) as exc:
+        raise ExportError(f"the zip archive cannot be read ({exc})", where=f"{file}:1",
+                          fix="download the export again, or unzip it and list the file itself") from None
+    _check_size(inner, file)
+    logger.info("%s: zip archive; reading its one file %s", file, members[0].filename)
+    return inner
+
+
+def _check_size(inner: bytes, file: str) -> None:
+    if len(inner) > MAX_UNPACKED_BYTES:
+        raise ExportError(f"the compressed file unpacks to more than {MAX_UNPACKED_BYTES} bytes",
+                          where=f"{file}:1", fix="unpack it yourself and list the export file itself")
+
+
+def _refuse_nesting(inner: bytes, file: str) -> bytes:
+    kind = container_kind(inner)
+    if kind in ("gzip", "zip"):
+        raise ExportError(f"the compressed file holds another {kind} archive", where=f"{file}:1",
+                          fix="unpack it yourself and list the export file itself")
+    return inner
+
+
+def _unsupported(kind: str, file: str) -> None:
+    raise ExportError(f"{NOT_YET_SUPPORTED[kind]} exports ('{kind}') are not supported", where=f"{file}:1",
                       fix=_FIX_EXPORT)

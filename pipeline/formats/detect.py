@@ -14,17 +14,11 @@ import re
 
 from pipeline.formats import table
 
-# Formats the readers here handle, and formats that are recognised but not read yet (name -> label).
-SUPPORTED = ("ris", "nbib", "bibtex", "csv", "tsv")
+# Formats the readers here handle, and formats that are recognised but not read (name -> label).
+SUPPORTED = ("ris", "nbib", "bibtex", "csv", "tsv", "wos", "enw", "endnote_xml", "xlsx")
 NOT_YET_SUPPORTED = {
-    "endnote_xml": "EndNote XML",
     "pubmed_xml": "PubMed XML",
-    "wos": "Web of Science tagged text",
-    "enw": "EndNote / Refer tagged text (%0)",
-    "xlsx": "Excel workbook",
     "docx": "Word document",
-    "zip": "zip archive",
-    "gzip": "gzip-compressed file",
     "pdf": "PDF document",
     "ovid_text": "Ovid display text (<1> numbered records)",
     "json": "JSON",
@@ -44,6 +38,8 @@ _RIS_END = re.compile(r"^ER  -\s*$")
 
 def container_kind(data: bytes) -> str:
     """"xlsx", "docx", "zip", "gzip" or "pdf" when the bytes are such a container, else ""."""
+    if data.startswith(b"PK\x05\x06"):  # an empty zip archive: only the end-of-directory record
+        return "zip"
     if data.startswith(b"PK\x03\x04"):
         head = data[:65536]
         if b"xl/" in head:

@@ -1,9 +1,13 @@
-"""Turn the bytes of an export into text and lines.
+"""Turn the bytes of an export into text and lines, and say which encoding was used.
 
 Databases and reference managers write UTF-8 (with or without a byte-order mark), UTF-16 with a
-byte-order mark, and, in older or Windows tools, cp1252. We try them in that order and only fall
-back to a legacy code page when the bytes are not valid UTF-8, with a warning naming the file so
-that a reviewer can check accented names. Line endings are normalised to LF: CRLF, LF, lone CR
+byte-order mark, and, in older or Windows tools, cp1252. The order tried: a byte-order mark
+(UTF-8, UTF-16), UTF-16 without a mark (every other byte NUL), UTF-8, an encoding the file declares
+in its first lines (JabRef's ``% Encoding: windows-1252``, an XML declaration's ``encoding``),
+cp1252, latin-1. Every file's encoding is
+logged (INFO for Unicode, WARNING for a legacy code page, naming the file, so that a reviewer can
+check accented names). Bytes that decode only to control characters, or that contradict an explicit
+``encoding``, are an :class:`ExportError`. Line endings are normalised to LF: CRLF, LF, lone CR
 (classic Mac) and any mixture give the same lines and therefore the same line numbers.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 
 from pipeline.errors import ExportError
 
@@ -37,12 +42,26 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+_DECLARED = re.compile(rb"^%\s*Encoding:\s*([A-Za-z0-9_.:-]+)|^<\?xml[^>]*encoding=[\"']([A-Za-z0-9_.:-]+)",
+                       re.MULTILINE)
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
+
+
 def decode(data: bytes, *, file: str) -> str:
-    """Decode an export's bytes: UTF-8 (BOM optional), UTF-16 (BOM), else cp1252, else latin-1.
+    """Decode an export's bytes with :func:`decode_export` ("auto")."""
+    return decode_export(data, file=file)
+
+
+def decode_export(data: bytes, *, file: str, encoding: str = "auto") -> str:
+    """Decode an export's bytes: ``encoding`` "auto" (see the module docstring) or a codec name.
 
     The returned text has no byte-order mark and only LF line endings.
     """
-    text = _decode(data, file)
+    if encoding == "auto":
+        text, used = _decode(data, file)
+    else:
+        text, used = _decode_as(data, file, encoding), f"{encoding} (as configured)"
+    logger.info("%s: read as %s", file, used)
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
@@ -50,31 +69,74 @@ def decode(data: bytes, *, file: str) -> str:
     return text
 
 
-def _decode(data: bytes, file: str) -> str:
+def _decode_as(data: bytes, file: str, encoding: str) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ExportError(f"unknown encoding '{encoding}'", where=file,
+                          fix="use a Python codec name such as utf-8, cp1252, latin-1 or utf-16") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"not valid {encoding} text (bad byte at offset {exc.start})", where=file,
+                          fix="set the encoding to 'auto', or re-export the file as UTF-8") from None
+
+
+def _declared(data: bytes) -> str:
+    """The codec a file names in its first lines (``% Encoding: windows-1252``), "" if none or unknown."""
+    match = _DECLARED.search(data[:2000])
+    if not match:
+        return ""
+    try:
+        return codecs.lookup((match.group(1) or match.group(2)).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return ""
+
+
+def _decode(data: bytes, file: str) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         try:
-            return data[len(codecs.BOM_UTF8):].decode("utf-8")
+            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "UTF-8 (byte-order mark)"
         except UnicodeDecodeError:
             data = data[len(codecs.BOM_UTF8):]
     for bom, codec in _UTF16_BOMS:
         if data.startswith(bom):
-            return _decode_utf16(data[len(bom):], codec, file)
+            return _decode_utf16(data[len(bom):], codec, file), f"{codec.upper()} (byte-order mark)"
     codec = _utf16_without_bom(data)
     if codec:
         logger.warning("%s: no byte-order mark but the bytes look like %s; reading it as such", file, codec)
-        return _decode_utf16(data, codec, file)
+        return _decode_utf16(data, codec, file), f"{codec.upper()} (no byte-order mark)"
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "UTF-8" if not data.isascii() else "ASCII (UTF-8)"
     except UnicodeDecodeError as exc:
         first_bad = exc.start
+    declared = _declared(data)
+    if declared and declared not in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(declared)
+        except UnicodeDecodeError:
+            logger.warning("%s: the file declares %s but is not valid %s text", file, declared, declared)
+        else:
+            logger.warning("%s: not UTF-8; reading it as %s, the encoding the file declares", file, declared)
+            return _checked(text, file), f"{declared} (declared in the file)"
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         logger.warning("%s: not valid UTF-8 (first bad byte at offset %d) nor cp1252; reading it as latin-1, "
                        "check accented characters", file, first_bad)
-        return data.decode("latin-1")
+        return _checked(data.decode("latin-1"), file), "latin-1 (fallback)"
     logger.warning("%s: not valid UTF-8 (first bad byte at offset %d); reading it as cp1252 (Windows), "
                    "check accented characters or re-export as UTF-8", file, first_bad)
+    return _checked(text, file), "cp1252 (fallback)"
+
+
+def _checked(text: str, file: str) -> str:
+    """Legacy-decoded text, unless it is mostly control characters (binary, or an unknown encoding)."""
+    controls = len(_CONTROL.findall(text[:20000]))
+    if controls > max(16, len(text[:20000]) // 20):
+        raise ExportError("the bytes are not text in any encoding tried (UTF-8, UTF-16, the declared one, "
+                          "cp1252, latin-1)", where=f"{file}:1",
+                          fix="re-export the file as UTF-8 text, or set the source's encoding")
     return text
 
 

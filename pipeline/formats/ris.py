@@ -30,6 +30,7 @@ from pipeline.formats.common import (
     doi_in_links,
     find_year,
     first,
+    gc_paused,
     pages_from_parts,
     pmid_in_links,
     split_identifiers,
@@ -41,6 +42,8 @@ from pipeline.formats.common import (
 _STRICT_TAG = re.compile(r"([A-Z][A-Z0-9])  - ?(.*)")
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,3}-(?: (.*)|)$|^(PMID) {1,2}- ?(.*)$")
 _RECORD_NUMBER = re.compile(r"^\s*(?:\d+\.|<\d+>)\s*$")
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TAG_HEADS = frozenset(f"{a}{b}  -" for a in _UPPER for b in _UPPER + "0123456789")  # what _STRICT_TAG starts with
 _CORE_TAGS = frozenset({"TI", "T1", "AU", "A1", "PY", "Y1"})
 _ACCESSION_NOTE = re.compile(r"Accession Number:\s*([^\s;]+)", re.IGNORECASE)
 _EMBASE_ID = re.compile(r"^L\d+$")
@@ -75,7 +78,8 @@ class _RawRecord:
 
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse RIS lines into records (see the module docstring for the rules)."""
-    return [_build(raw) for raw in _split_records(lines, file)]
+    with gc_paused():
+        return [_build(raw) for raw in _split_records(lines, file)]
 
 
 def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
@@ -85,18 +89,31 @@ def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
     orphan_start = 0  # line of the first tag after the last ER, outside any record
     orphan_tags: dict[str, list[str]] = {}
     after_number = False
-    strict_tag = _STRICT_TAG.fullmatch
+    tag_heads = _TAG_HEADS
     for index, line in enumerate(lines):
-        strict = strict_tag(line)
-        parts = (strict.group(1), strict.group(2)) if strict else split_tag(line.removeprefix("\ufeff"))
-        if parts is None:
-            if current is not None and values is not None:
-                if line.strip():
-                    values[-1] = f"{values[-1]}\n{line}"
-            elif line.strip():
-                after_number = bool(_RECORD_NUMBER.match(line))
-            continue
-        tag, value = parts
+        # The strict form "XX  - value" is one set lookup (no regex): it is nearly every line.
+        if line[:5] in tag_heads:
+            tag = line[:2]
+            value = line[6:] if line[5:6] == " " else line[5:]
+            if current is not None and tag != "TY" and tag != "ER":
+                values = current.tags.get(tag)
+                if values is None:
+                    values = current.tags[tag] = [value]
+                else:
+                    values.append(value)
+                continue
+        elif not line:
+            continue  # a blank line changes nothing, inside or between records
+        else:
+            parts = split_tag(line.removeprefix("\ufeff"))
+            if parts is None:
+                if current is not None and values is not None:
+                    if line.strip():
+                        values[-1] = f"{values[-1]}\n{line}"
+                elif line.strip():
+                    after_number = bool(_RECORD_NUMBER.match(line))
+                continue
+            tag, value = parts
         if tag == "TY":
             _settle_orphans(records, orphan_tags, orphan_start, file)
             orphan_tags = {}
@@ -144,13 +161,22 @@ def _settle_orphans(records: list[_RawRecord], orphan_tags: dict[str, list[str]]
         target.setdefault(tag, []).extend(values)
 
 
+def _joined(tags: dict[str, list[str]], *names: str) -> str:
+    """The values of the named tags as one lower-case text ("" when none is present)."""
+    present = [tags[name] for name in names if name in tags]
+    if not present:
+        return ""
+    if len(present) == 1:
+        return " ".join(present[0]).lower()
+    return " ".join(value for values in present for value in values).lower()
+
+
 def _dialect(raw: _RawRecord) -> str:
     tags = raw.tags
-    links = " ".join(tags.get("UR", []) + tags.get("L2", []) + tags.get("LK", []) + tags.get("L1", [])).lower()
-    database = " ".join(tags.get("DB", [])).lower()
-    provider = " ".join(tags.get("DP", [])).lower()
-    notes = " ".join(tags.get("N1", [])).lower()
-    accession = " ".join(tags.get("AN", []) + tags.get("UT", [])).upper()
+    links = _joined(tags, "UR", "L2", "LK", "L1")
+    database = _joined(tags, "DB")
+    provider = _joined(tags, "DP")
+    notes = _joined(tags, "N1")
     if "ovid" in links or "ovid" in database or "ovid" in provider or raw.numbered:
         return "ovid"
     if "ebsco" in provider or "ebscohost" in links:
@@ -162,11 +188,11 @@ def _dialect(raw: _RawRecord) -> str:
     if "scopus" in database or "scopus.com" in links or "source: scopus" in notes:
         return "scopus"
     if ("web of science" in database or "web of science" in provider or "webofscience" in links
-            or "isiknowledge" in links or "WOS:" in accession):
+            or "isiknowledge" in links or "wos:" in _joined(tags, "AN", "UT")):
         return "wos"
     if provider.strip() == "nlm" or "pubmed" in database or "medline" in database:
         return "pubmed"
-    if any(_ZOTERO_DATE.match(value) for value in tags.get("DA", [])) or "<p>" in notes:
+    if ("DA" in tags and any(_ZOTERO_DATE.match(value) for value in tags["DA"])) or "<p>" in notes:
         return "zotero"
     order = [tag for tag in tags if tag not in ("TY", "ER")]
     if len(order) >= 6 and order == sorted(order):
@@ -219,54 +245,88 @@ def _pmid(tags: dict[str, list[str]], dialect: str, accession: str) -> str:
     return pmid_in_links(tags.get("UR", []) + tags.get("L2", []) + tags.get("LK", []))
 
 
+_ID_SEPARATORS = re.compile(r"[;,\s]+")
+_JOURNAL_TAGS = ("JF", "T2", "JO", "BT", "JA", "J2", "J1")  # "BT" stands for the book title as the reader sees it
+
+
+def _values_of(tags: dict[str, list[str]], *names: str) -> list[str]:
+    """The values of the named tags, in the order named."""
+    found = [tags[name] for name in names if name in tags]
+    if len(found) == 1:
+        return found[0]
+    return [value for values in found for value in values]
+
+
+def _first_of(tags: dict[str, list[str]], *names: str) -> str:
+    """The first non-empty value (squashed) of the first named tag that has one."""
+    for name in names:
+        if name in tags:
+            value = first(tags[name])
+            if value:
+                return value
+    return ""
+
+
+def _journal(tags: dict[str, list[str]], title: str, book_title: str) -> str:
+    """The first journal-like tag whose first value is not the title itself."""
+    for name in _JOURNAL_TAGS:
+        candidate = book_title if name == "BT" else (first(tags[name]) if name in tags else "")
+        if candidate and candidate != title:
+            return candidate
+    return ""
+
+
 def _build(raw: _RawRecord) -> ParsedRecord:
     tags = raw.tags
     dialect = _dialect(raw)
     type_code = first(tags.get("TY")).upper()
     entry_type = RIS_ENTRY_TYPES.get(type_code, "other")
     record = ParsedRecord(line=raw.line, raw=tags, dialect=dialect, entry_type=entry_type,
-                          problems=list(raw.problems))
+                          problems=raw.problems)  # the raw record is not used after this
     if not type_code:
         record.problems.append("empty 'TY  -' reference type")
 
-    title = first(tags.get("TI")) or first(tags.get("T1")) or first(tags.get("CT"))
+    title = _first_of(tags, "TI", "T1", "CT")
     book_title = first(tags.get("BT"))
     if not title and entry_type == "book" and book_title:
         title, book_title = book_title, ""
     record.title = title
-    record.authors = split_people(tags.get("AU", []) + tags.get("A1", []))
-    journal_candidates = [first(tags.get("JF")), first(tags.get("T2")), first(tags.get("JO")), book_title,
-                          first(tags.get("JA")), first(tags.get("J2")), first(tags.get("J1"))]
-    record.journal = next((name for name in journal_candidates if name and name != title), "")
+    record.authors = split_people(_values_of(tags, "AU", "A1"))
+    record.journal = _journal(tags, title, book_title)
 
-    date_values = tags.get("PY", []) + tags.get("Y1", []) + tags.get("DA", [])
+    date_values = _values_of(tags, "PY", "Y1", "DA")
     record.year = next((year for year in map(find_year, date_values) if year), "")
     if not record.year and first(date_values):
         record.problems.append(f"no four-digit year in '{first(date_values)}'")
 
     record.volume = first(tags.get("VL"))
-    record.issue = first(tags.get("IS")) or first(tags.get("CP"))
+    record.issue = _first_of(tags, "IS", "CP")
     record.pages, record.page_start, record.page_end = pages_from_parts(first(tags.get("SP")), first(tags.get("EP")))
 
-    doi, bad_doi = doi_from(tags.get("DO", []) + tags.get("DI", []))
+    doi, bad_doi = doi_from(_values_of(tags, "DO", "DI"))
     if not doi:
-        doi, _ = doi_from(tags.get("L3", []) + tags.get("M3", []))
+        doi, _ = doi_from(_values_of(tags, "L3", "M3"))
     if not doi:
-        doi = doi_in_links(tags.get("UR", []) + tags.get("L2", []) + tags.get("LK", []) + tags.get("N1", []))
+        doi = doi_in_links(_values_of(tags, "UR", "L2", "LK", "N1"))
     if bad_doi and not doi:
         record.problems.append(f"DOI '{bad_doi}' is not DOI-shaped")
     record.doi = doi
 
     record.accession = _accession(tags, dialect)
-    record.native_id = re.split(r"[;,\s]+", record.accession)[0] if record.accession else ""
+    record.native_id = _ID_SEPARATORS.split(record.accession)[0] if record.accession else ""
     record.pmid = _pmid(tags, dialect, record.accession)
     record.database = first(tags.get("DB"))
-    record.issn, record.isbn = split_identifiers(tags.get("SN", []) + tags.get("BN", []))
-    record.abstract = " ".join(squash(value) for value in tags.get("AB", []) + tags.get("N2", []) if value.strip())
-    record.keywords = unique([squash(part) for value in tags.get("KW", []) for part in value.split("\n")])
-    record.language = "; ".join(unique([squash(value) for value in tags.get("LA", [])]))
-    types = tags.get("PT", []) + ([] if dialect == "ovid" else tags.get("M3", []))
-    record.publication_types = unique([squash(value) for value in types
-                                       if not doi_from([value])[0] and "://" not in value])
-    record.url = first(tags.get("UR")) or first(tags.get("LK")) or first(tags.get("L2"))
+    identifiers = _values_of(tags, "SN", "BN")
+    if identifiers:
+        record.issn, record.isbn = split_identifiers(identifiers)
+    record.abstract = " ".join(squash(value) for value in _values_of(tags, "AB", "N2") if value.strip())
+    if "KW" in tags:
+        record.keywords = unique([squash(part) for value in tags["KW"] for part in value.split("\n")])
+    if "LA" in tags:
+        record.language = "; ".join(unique([squash(value) for value in tags["LA"]]))
+    types = _values_of(tags, "PT") if dialect == "ovid" else _values_of(tags, "PT", "M3")
+    if types:
+        record.publication_types = unique([squash(value) for value in types
+                                           if not doi_from([value])[0] and "://" not in value])
+    record.url = _first_of(tags, "UR", "LK", "L2")
     return record

@@ -1,11 +1,49 @@
-"""CSV and TSV exports with a header row (Scopus, Lens, OpenAlex, PubMed, Embase, IEEE, Springer,
-Rayyan, ASReview and hand-made sheets).
+"""Spreadsheet exports with a header row: CSV, TSV and (through :mod:`.xlsx`) Excel workbooks.
 
-Read with the standard library's ``csv`` module, which keeps quoted multi-line cells together and
-reports the line each row starts on. Columns are matched to record fields through
-:data:`COLUMN_MAP` (header names compared lower-cased, with runs of spaces and underscores read as
-one space); the first listed column that has a value wins. Columns not in the map still go to
-``raw``. The delimiter is the one of tab, semicolon and comma that splits the header into most cells.
+CSV/TSV are read with the standard library's ``csv`` module, which keeps quoted multi-line cells
+together and reports the line each row starts on. The delimiter is the one of tab, semicolon and
+comma that splits the header into most cells. Header names are compared lower-cased, with runs of
+spaces and underscores read as one space; each record field takes the first listed column that has
+a value in that row. Every column, mapped or not, goes to ``raw`` under its header name.
+
+Column mapping (:data:`COLUMN_MAP`; :data:`WOS_TAG_COLUMN_MAP` for Web of Science tab-delimited
+files, whose header row is the two-letter field tags):
+
+=================  ==============================================================================
+field              Scopus / WoS (Excel, full names) / Lens / OpenAlex / Rayyan / Covidence / generic
+=================  ==============================================================================
+id                 Covidence ``Covidence #``; Rayyan ``key``; Lens ``Lens ID``; Scopus ``EID``;
+                   WoS ``UT (Unique WOS ID)``; OpenAlex ``id`` (the W-number of the URL); generic
+                   ``record id``, ``id``, ``accession number``, ``citation key``
+title              ``Title``; WoS ``Article Title``; OpenAlex ``display_name``; ``Document Title``
+authors            ``Authors`` (Scopus, Rayyan, Covidence, WoS); Lens ``Author/s``; OpenAlex
+                   ``authorships.author.display_name``; then ``Author full names``
+year               ``Year`` (Scopus, Rayyan); Lens/OpenAlex/WoS ``Publication Year``; Covidence
+                   ``Published Year``; then ``Date Published``, ``publication_date``
+journal            ``Journal`` (Rayyan, Covidence); ``Source title`` (Scopus, Lens, WoS); OpenAlex
+                   ``primary_location.source.display_name``; IEEE ``Publication``
+volume, issue      ``Volume``; ``Issue``, Lens ``Issue Number``, ``number``; OpenAlex ``biblio.*``
+pages              ``Pages`` (Rayyan, Covidence), else ``Page start``/``Start Page`` and
+                   ``Page end``/``End Page`` (Scopus, Lens, WoS), OpenAlex ``biblio.first_page``
+doi                ``DOI``
+pmid               ``PMID`` (Lens); ``PubMed ID`` (Scopus); ``Pubmed Id`` (WoS); ``ids.pmid``
+accession          ``Accession Number`` (Covidence); ``EID`` (Scopus); ``Lens ID``; WoS ``UT``
+issn, isbn         ``ISSN``, Lens ``ISSNs``, WoS ``eISSN``; ``ISBN``
+abstract           ``Abstract``
+keywords           ``Author Keywords`` (Scopus, WoS), ``Keywords`` (Lens, Rayyan); then ``Index
+                   Keywords``, ``Keywords Plus`` (only the first column with a value is parsed)
+language           ``Language``; Scopus ``Language of Original Document``
+publication types  ``Document Type`` (Scopus, WoS); Lens ``Publication Type``; OpenAlex ``type``
+url                ``url``, ``Link`` (Scopus), ``External URL``/``Source URLs`` (Lens)
+=================  ==============================================================================
+
+Web of Science tab-delimited (``PT AU ... UT``): ``UT`` id and accession, ``TI``, ``AF`` (else
+``AU``, ``BA``, ``CA``), ``PY`` (else ``PD``, ``EA``), ``SO`` (else ``SE``, ``JI``), ``VL``, ``IS``,
+``BP``/``EP`` (else ``AR``), ``DI``, ``PM``, ``SN``/``EI``, ``BN``, ``AB``, ``DE`` (else ``ID``),
+``LA``, ``DT``, ``PT`` (entry type), ``UR``. The same header names in any other table (``SP`` is a
+conference sponsor in WoS but a start page in RIS) are why WoS gets its own map.
+
+A header must name a title column or at least two mapped fields to be read as an export.
 """
 
 from __future__ import annotations
@@ -13,6 +51,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 
 from pipeline.errors import ExportError
 from pipeline.formats.common import (
@@ -33,14 +72,14 @@ from pipeline.formats.common import (
 
 #: record field -> header names (normalised) that carry it, best first.
 COLUMN_MAP: dict[str, tuple[str, ...]] = {
-    "id": ("record id", "id", "key", "lens id", "eid", "accession number", "citation key", "unique id",
-           "ut (unique wos id)"),
+    "id": ("covidence #", "record id", "id", "key", "lens id", "eid", "accession number", "citation key",
+           "unique id", "ut (unique wos id)"),
     "title": ("title", "item title", "document title", "article title", "primary title", "display name",
               "ti", "t1"),
     "authors": ("authors", "author", "author names", "author/s", "authorships.author.display name",
                 "author full names", "first authors", "au", "a1"),
-    "year": ("year", "publication year", "py", "pubyear", "date published", "publication date", "date",
-             "create date", "da", "y1"),
+    "year": ("year", "publication year", "published year", "py", "pubyear", "date published",
+             "publication date", "date", "create date", "da", "y1"),
     "journal": ("journal", "source title", "journal title", "publication title", "journal/book",
                 "primary location.source.display name", "publication", "jo", "t2", "jf", "so"),
     "volume": ("volume", "journal volume", "biblio.volume", "vl"),
@@ -55,11 +94,21 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
     "issn": ("issn", "issns", "eissn", "sn"),
     "isbn": ("isbn", "isbns"),
     "abstract": ("abstract", "ab", "description", "n2"),
-    "keywords": ("keywords", "author keywords", "keyword", "index keywords", "kw", "de"),
+    "keywords": ("keywords", "author keywords", "keyword", "index keywords", "keywords plus", "kw", "de"),
     "language": ("language", "language of original document", "la"),
     "publication_types": ("document type", "publication type", "content type", "type", "category", "pt"),
     "entry_type": ("type of reference", "ty", "entrytype", "item type", "reference type"),
     "url": ("url", "link", "external url", "source urls", "open url link", "ur"),
+}
+
+#: The map for Web of Science tab-delimited exports, whose header row is the field tags.
+WOS_TAG_COLUMN_MAP: dict[str, tuple[str, ...]] = {
+    "id": ("ut",), "title": ("ti",), "authors": ("af", "au", "ba", "bf", "ca", "gp"), "year": ("py", "pd", "ea"),
+    "journal": ("so", "se", "ji"), "volume": ("vl",), "issue": ("is",), "pages": (),
+    "page_start": ("bp", "ar"), "page_end": ("ep",), "doi": ("di", "d2"), "pmid": ("pm",),
+    "accession": ("ut",), "database": (), "issn": ("sn", "ei"), "isbn": ("bn",), "abstract": ("ab",),
+    "keywords": ("de", "id"), "language": ("la",), "publication_types": ("dt",), "entry_type": ("pt",),
+    "url": ("ur",),
 }
 
 _DELIMITERS = ("\t", ";", ",")
@@ -72,23 +121,26 @@ def normalise_header(name: str) -> str:
     return _HEADER_SPACE.sub(" ", name.replace("\ufeff", "")).strip().lower()
 
 
-def _column_index(header: list[str]) -> dict[str, list[int]]:
+def is_wos_tag_header(names: Iterable[str]) -> bool:
+    """True for a Web of Science tab-delimited header (normalised names include pt, ti, so and ut)."""
+    return {"pt", "ti", "so", "ut"} <= set(names)
+
+
+def column_index(header: list[str]) -> dict[str, list[int]]:
     """Record field -> indexes of the header cells that carry it, best first."""
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         positions.setdefault(normalise_header(name), index)
+    column_map = WOS_TAG_COLUMN_MAP if is_wos_tag_header(positions) else COLUMN_MAP
     return {
         field_name: [positions[name] for name in names if name in positions]
-        for field_name, names in COLUMN_MAP.items()
+        for field_name, names in column_map.items()
         if any(name in positions for name in names)
     }
 
 
 def sniff(first_line: str) -> tuple[str, dict[str, list[int]]] | None:
-    """(delimiter, field columns) when the line is a header naming bibliographic columns, else None.
-
-    A header must name a title column, or at least two of the mapped fields.
-    """
+    """(delimiter, field columns) when the line is a header naming bibliographic columns, else None."""
     counts = [(first_line.count(delimiter), delimiter) for delimiter in _DELIMITERS]
     count, delimiter = max(counts)
     if count == 0:
@@ -97,9 +149,16 @@ def sniff(first_line: str) -> tuple[str, dict[str, list[int]]] | None:
         header = next(csv.reader([first_line], delimiter=delimiter), [])
     except csv.Error:
         return None
-    mapped = _column_index(header)
+    mapped = sniff_header(header)
+    return None if mapped is None else (delimiter, mapped)
+
+
+def sniff_header(header: list[str]) -> dict[str, list[int]] | None:
+    """The field columns when the cells are a bibliographic header (a title column, or two mapped
+    fields), else None."""
+    mapped = column_index(header)
     if "title" in mapped or len(mapped) >= 2:
-        return delimiter, mapped
+        return mapped
     return None
 
 
@@ -119,32 +178,45 @@ def read(text: str, *, file: str, delimiter: str | None = None) -> tuple[list[Pa
     delimiter = delimiter or found_delimiter
     body = "\n".join(lines[header_index:])
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=False)
-    records: list[ParsedRecord] = []
-    try:
-        header = next(reader)
-        mapped = _column_index(header)
-        names = [squash(name.replace("\ufeff", "")) or f"column {i + 1}" for i, name in enumerate(header)]
+
+    def numbered_rows() -> Iterator[tuple[int, list[str]]]:
         while True:
             start = reader.line_num + 1
             try:
                 row = next(reader)
             except StopIteration:
-                break
-            if not any(cell.strip() for cell in row):
-                continue
-            records.append(_build(row, names, mapped, header_index + start))
+                return
+            yield header_index + start, row
+
+    try:
+        header = next(reader)
+        records = read_rows(header, numbered_rows(), file=file, header_line=header_index + 1)
     except csv.Error as exc:
         raise ExportError(f"the table is not readable CSV ({exc})",
                           where=f"{file}:{header_index + reader.line_num}",
                           fix="save it as CSV (UTF-8) with one header row") from None
-    if not records:
-        raise ExportError("the table has a header but no rows", where=f"{file}:{header_index + 1}",
-                          fix="export the records, not only the column names")
     return records, "tsv" if delimiter == "\t" else "csv"
+
+
+def read_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], *, file: str,
+              header_line: int) -> list[ParsedRecord]:
+    """Records from a header and (line, cells) rows; blank rows are skipped, a table without rows is an error."""
+    mapped = column_index(header)
+    names = [squash(name.replace("\ufeff", "")) or f"column {i + 1}" for i, name in enumerate(header)]
+    dialect = _dialect(names)
+    records = [_build(row, names, mapped, line, dialect) for line, row in rows if any(cell.strip() for cell in row)]
+    if not records:
+        raise ExportError("the table has a header but no rows", where=f"{file}:{header_line}",
+                          fix="export the records, not only the column names")
+    return records
 
 
 def _dialect(names: list[str]) -> str:
     lowered = {normalise_header(name) for name in names}
+    if is_wos_tag_header(lowered) or "ut (unique wos id)" in lowered:
+        return "wos"
+    if "covidence #" in lowered:
+        return "covidence"
     if "lens id" in lowered:
         return "lens"
     if "authorships.author.display name" in lowered:
@@ -160,12 +232,12 @@ def _dialect(names: list[str]) -> str:
     return "generic"
 
 
-def _build(row: list[str], names: list[str], mapped: dict[str, list[int]], line: int) -> ParsedRecord:
+def _build(row: list[str], names: list[str], mapped: dict[str, list[int]], line: int, dialect: str) -> ParsedRecord:
     raw: dict[str, list[str]] = {}
     for name, value in zip(names, row, strict=False):  # a short or long row is noted below
         if value != "":
             raw.setdefault(name, []).append(value)
-    record = ParsedRecord(line=line, raw=raw, dialect=_dialect(names))
+    record = ParsedRecord(line=line, raw=raw, dialect=dialect)
     if len(row) != len(names):
         record.problems.append(f"row has {len(row)} cells, the header has {len(names)}")
 

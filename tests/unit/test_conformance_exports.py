@@ -67,6 +67,16 @@ EXPECTED_COUNTS = {
     "bibliometrix/tests/testthat/fixtures/lens_sample.csv": 8,
     "bibliometrix/tests/testthat/fixtures/openalex_sample.csv": 8,
     "bibliometrix/tests/testthat/fixtures/scopus_sample.csv": 8,
+    "bibliometrix/tests/testthat/fixtures/wos_sample.txt": 8,
+    # README: 2 (it counted '%0' lines); 3 is right: the third blank-line separated block is a full
+    # reference (a table of contents: title, journal, year, volume, pages, URL) that has no '%0' line.
+    "colrev/tests/2_loader/data/enl_data.enl": 3,
+    # README: no count; 3 rows, all with id Id_0001 (kept, the repeats noted).
+    "colrev/tests/2_loader/data/xlsx_data.xlsx": 3,
+    # README: 2; 3 is right, as enl_data.enl (same AIS eLibrary export).
+    "colrev/tests/data/load_utils/ais.txt": 3,
+    # README: 2; 6 is right: six blank-line separated references, only two of them with a '%0' line.
+    "colrev/tests/review_manager/3_packages_search/data/ais_enl.txt": 6,
     "bibtexparser/bibtexparser/tests/data/article.bib": 1,
     "bibtexparser/bibtexparser/tests/data/article_comma_first.bib": 2,
     "bibtexparser/bibtexparser/tests/data/article_comma_normal_multiple.bib": 3,
@@ -151,6 +161,22 @@ EXPECTED_COUNTS = {
     "colrev/tests/review_manager/3_packages_search/data/unknown_source_bib.bib": 1,
     "colrev/tests/review_manager/3_packages_search/data/web_of_science_bib.bib": 2,
     "colrev/tests/review_manager/3_packages_search/data/wiley_bib.bib": 2,
+    JABREF + "Endnote.book.example.enw": 1,
+    # README: 13 ('%0' lines); 13 is right: records are written back to back, each '%0' starts one;
+    # ten carry nothing but their type and are kept with "no title; no authors; no year".
+    JABREF + "Endnote.entries.enw": 13,
+    JABREF + "EndnoteXmlImporterTestArticle.xml": 1,
+    JABREF + "EndnoteXmlImporterTestArticle2.xml": 2,
+    JABREF + "EndnoteXmlImporterTestLabelAndMultiTitle.xml": 3,
+    JABREF + "EndnoteXmlImporterTestReport.xml": 1,
+    JABREF + "EndnoteXmlImporterTest_EmptyKeywordStyle.xml": 1,
+    JABREF + "EndnoteXmlImporterTest_WithoutUrlStyle.xml": 1,
+    JABREF + "EndnoteXmlImporterTest_WithoutUrlStyle2.xml": 2,
+    JABREF + "IsiImporterTest1.isi": 1,
+    JABREF + "IsiImporterTest2.isi": 3,
+    JABREF + "IsiImporterTestInspec.isi": 2,
+    JABREF + "IsiImporterTestMedline.isi": 2,
+    JABREF + "IsiImporterTestWOS.isi": 2,
     JABREF + "MedlinePlainImporterStringOutOfBounds.txt": 2,
     JABREF + "MedlinePlainImporterTestCompleteEntry.txt": 1,
     JABREF + "MedlinePlainImporterTestDOI.txt": 1,
@@ -180,6 +206,8 @@ EXPECTED_COUNTS = {
     JABREF + "RisImporterTestScience.ris": 1,
     JABREF + "RisImporterTestScopus.ris": 1,
     JABREF + "RisImporterTestWithEmptyER.ris": 1,
+    JABREF + "refer.bibIX.Journal.ref": 1,
+    JABREF + "refer.bibIX.ref": 4,
     JABREF + "encoding-us-ascii-with-header.bib": 1,
     # README: 0 (UTF-16 not decoded by the heuristic); 1 is right: one @Article
     JABREF + "encoding-utf-16BE-with-header.bib": 1,
@@ -215,12 +243,18 @@ EXPECTED_COUNTS = {
     "rayyan-formats-core/spec/support/example4.csv": 2,
     "rayyan-formats-core/spec/support/example5.csv": 2,
     "rayyan-formats-plugins/spec/support/example1.bib": 17,
+    "rayyan-formats-plugins/spec/support/example1.ciw": 3,
+    "rayyan-formats-plugins/spec/support/example1.enw": 2,
     "rayyan-formats-plugins/spec/support/example1.nbib": 10,
     "rayyan-formats-plugins/spec/support/example1.ris": 6,
     "rayyan-formats-plugins/spec/support/example2.bib": 1,
+    "rayyan-formats-plugins/spec/support/example2.ciw": 1,
+    "rayyan-formats-plugins/spec/support/example2.enw": 1,
     "rayyan-formats-plugins/spec/support/example2.nbib": 1,
     "rayyan-formats-plugins/spec/support/example2.ris": 1,
     "rayyan-formats-plugins/spec/support/example3.bib": 1,
+    "rayyan-formats-plugins/spec/support/example3.ciw": 1,
+    "rayyan-formats-plugins/spec/support/example3.enw": 1,
     "rayyan-formats-plugins/spec/support/example3.nbib": 1,
     "rayyan-formats-plugins/spec/support/example3.ris": 1,
     "rispy/tests/data/example_basic.ris": 1,
@@ -237,7 +271,10 @@ EXPECTED_COUNTS = {
     "rispy/tests/data/example_starting_newlines.ris": 1,
     "rispy/tests/data/example_urls.ris": 4,
     "rispy/tests/data/example_utf_chars.ris": 1,
+    # README lists it as WoS plain text; it is (despite the .ris name): FN header, PT ... ER blocks.
+    "rispy/tests/data/example_wos.ris": 2,
     "synthesisr/inst/extdata/scopus.ris": 92,
+    "synthesisr/inst/extdata/zoorec.txt": 134,
     "synthesisr/tests/testthat/testdata/ASP_ris_example.ris": 4,
     "synthesisr/tests/testthat/testdata/Ovid_ris_example.ris": 4,
     "synthesisr/tests/testthat/testdata/PubMed_example.txt": 3,
@@ -250,43 +287,29 @@ EXPECTED_COUNTS = {
     "synthesisr/tests/testthat/testdata/eviatlas.txt": 1,
     "synthesisr/tests/testthat/testdata/litsearchr.txt": 1,
     "synthesisr/tests/testthat/testdata/res_synth_methods.txt": 2,
+    "synthesisr/tests/testthat/testdata/WoS_ciw_example.ciw": 5,
+    "synthesisr/tests/testthat/testdata/WoS_txt_example.txt": 4,
 }
 
 # File -> part of the ExportError message it must give.
 EXPECTED_ERRORS = {
-    "bibliometrix/tests/testthat/fixtures/wos_sample.txt": "('wos')",
     "bibtexparser/bibtexparser/tests/data/comments_only.bib": "no BibTeX entry found",
     "bibtexparser/bibtexparser/tests/data/common_strings.bib": "no BibTeX entry found",
     "bibtexparser/bibtexparser/tests/data/empty.bib": "the file is empty",
     "bibtexparser/bibtexparser/tests/data/multiline_comments.bib": "no BibTeX entry found",
-    "colrev/tests/2_loader/data/enl_data.enl": "(%0) exports ('enw')",
-    "colrev/tests/2_loader/data/xlsx_data.xlsx": "('xlsx')",
-    "colrev/tests/data/load_utils/ais.txt": "(%0) exports ('enw')",
-    "colrev/tests/review_manager/3_packages_search/data/ais_enl.txt": "(%0) exports ('enw')",
     "colrev/tests/review_manager/3_packages_search/data/google_scholar.json": "('json')",
+    # Google Scholar JSON, PubMed XML and Ovid display text have no reader (see README "Export formats").
     JABREF + "CopacImporterTest1.txt": "not a bibliographic export",
     JABREF + "CopacImporterTest2.txt": "not a bibliographic export",
-    JABREF + "Endnote.book.example.enw": "(%0) exports ('enw')",
-    JABREF + "Endnote.entries.enw": "(%0) exports ('enw')",
+    # Endnote.pattern.*: JabRef's format-recogniser probes ("%A testA", "%E testE", a bare "%0"),
+    # README counts no_enw as 1 record, but the file is the two characters "%0": no reference in it.
     JABREF + "Endnote.pattern.A.enw": "not a bibliographic export",
     JABREF + "Endnote.pattern.E.enw": "not a bibliographic export",
     JABREF + "Endnote.pattern.no_enw": "not a bibliographic export",
-    JABREF + "EndnoteXmlImporterTestArticle.xml": "('endnote_xml')",
-    JABREF + "EndnoteXmlImporterTestArticle2.xml": "('endnote_xml')",
-    JABREF + "EndnoteXmlImporterTestLabelAndMultiTitle.xml": "('endnote_xml')",
-    JABREF + "EndnoteXmlImporterTestReport.xml": "('endnote_xml')",
-    JABREF + "EndnoteXmlImporterTest_EmptyKeywordStyle.xml": "('endnote_xml')",
-    JABREF + "EndnoteXmlImporterTest_WithoutUrlStyle.xml": "('endnote_xml')",
-    JABREF + "EndnoteXmlImporterTest_WithoutUrlStyle2.xml": "('endnote_xml')",
     JABREF + "InspecImportTest.txt": "not a bibliographic export",
     JABREF + "InspecImportTest2.txt": "not a bibliographic export",
     JABREF + "InspecImportTestFalse.txt": "not a bibliographic export",
-    JABREF + "IsiImporterTest1.isi": "('wos')",
-    JABREF + "IsiImporterTest2.isi": "('wos')",
     JABREF + "IsiImporterTestEmpty.isi": "not a bibliographic export",
-    JABREF + "IsiImporterTestInspec.isi": "('wos')",
-    JABREF + "IsiImporterTestMedline.isi": "('wos')",
-    JABREF + "IsiImporterTestWOS.isi": "('wos')",
     JABREF + "MedlineImporterTestArticleID.xml": "('pubmed_xml')",
     JABREF + "MedlineImporterTestArticleItalics.xml": "('pubmed_xml')",
     JABREF + "MedlineImporterTestArticleNoISSN.xml": "('pubmed_xml')",
@@ -307,23 +330,13 @@ EXPECTED_ERRORS = {
     JABREF + "OvidImporterTest6.txt": "(<1> numbered records) exports ('ovid_text')",
     JABREF + "OvidImporterTest7.txt": "(<1> numbered records) exports ('ovid_text')",
     JABREF + "RisImporterCorrupted.ris": "record has no 'TY  -' tag",
-    JABREF + "refer.bibIX.Journal.ref": "(%0) exports ('enw')",
-    JABREF + "refer.bibIX.ref": "(%0) exports ('enw')",
     "rayyan-formats-plugins/spec/support/example1-oldformat.docx": "('docx')",
-    "rayyan-formats-plugins/spec/support/example1.ciw": "('wos')",
-    "rayyan-formats-plugins/spec/support/example1.enw": "(%0) exports ('enw')",
-    "rayyan-formats-plugins/spec/support/example1.txt.gz": "('gzip')",
-    "rayyan-formats-plugins/spec/support/example1.zip": "('zip')",
+    # gzip files are unpacked and their content read: both hold the text "gzipped content".
+    "rayyan-formats-plugins/spec/support/example1.txt.gz": "not a bibliographic export",
+    # a zip archive is read when it holds one file; this one holds three dummies.
+    "rayyan-formats-plugins/spec/support/example1.zip": "the zip archive holds 3 files",
     "rayyan-formats-plugins/spec/support/example2-newformat.docx": "('docx')",
-    "rayyan-formats-plugins/spec/support/example2.ciw": "('wos')",
-    "rayyan-formats-plugins/spec/support/example2.enw": "(%0) exports ('enw')",
-    "rayyan-formats-plugins/spec/support/example2.gz": "('gzip')",
-    "rayyan-formats-plugins/spec/support/example3.ciw": "('wos')",
-    "rayyan-formats-plugins/spec/support/example3.enw": "(%0) exports ('enw')",
-    "rispy/tests/data/example_wos.ris": "('wos')",
-    "synthesisr/inst/extdata/zoorec.txt": "('wos')",
-    "synthesisr/tests/testthat/testdata/WoS_ciw_example.ciw": "('wos')",
-    "synthesisr/tests/testthat/testdata/WoS_txt_example.txt": "('wos')",
+    "rayyan-formats-plugins/spec/support/example2.gz": "not a bibliographic export",
 }
 
 # File -> a problem note that its deliberately damaged records must carry (read, not rejected).
@@ -336,6 +349,10 @@ EXPECTED_PROBLEMS = {
     "bibtexparser/bibtexparser/tests/data/confusable_names.bib": "repeats in the file",
     "asreview/tests/demo_data/faulty_year.ris": "no four-digit year in '10 15'",
     JABREF + "MedlinePlainImporterStringOutOfBounds.txt": "is not a number",
+    JABREF + "IsiImporterTest2.isi": "DOI '467-72' is not DOI-shaped",
+    JABREF + "Endnote.entries.enw": "no '%0' reference type",
+    "colrev/tests/data/load_utils/ais.txt": "no '%0' reference type",
+    "colrev/tests/2_loader/data/xlsx_data.xlsx": "repeats in the file",
 }
 
 YEAR = re.compile(r"(?<!\d)(1\d\d\d|20\d\d)(?!\d)")
@@ -345,7 +362,13 @@ SOURCE_FIELDS = {
     "bibtex": {"title": ("title",), "authors": ("author",), "year": ("year", "date")},
     "csv": {name: COLUMN_MAP[name] for name in ("title", "authors", "year")},
 }
-SOURCE_FIELDS["tsv"] = SOURCE_FIELDS["csv"]
+SOURCE_FIELDS["tsv"] = SOURCE_FIELDS["xlsx"] = SOURCE_FIELDS["csv"]
+SOURCE_FIELDS["wos"] = {"title": ("TI",), "authors": ("AU", "AF", "BA", "BF", "CA", "GP"), "year": ("PY", "PD", "EA")}
+SOURCE_FIELDS["enw"] = {"title": ("T",), "authors": ("A", "E", "Y"), "year": ("D", "8")}
+SOURCE_FIELDS["endnote_xml"] = {"title": ("titles/title",),
+                                "authors": ("contributors/authors/author", "contributors/secondary-authors/author",
+                                            "contributors/tertiary-authors/author"),
+                                "year": ("dates/year", "dates/pub-dates/date")}
 
 
 def _require_exports() -> None:
@@ -360,7 +383,7 @@ def _read(relative: str):
 def _raw_key(format_name: str, key: str) -> str:
     if format_name == "bibtex":
         return key.lower()
-    if format_name in ("csv", "tsv"):
+    if format_name in ("csv", "tsv", "xlsx"):
         return normalise_header(key)
     return key
 

@@ -47,6 +47,7 @@ def test_the_earliest_signature_wins() -> None:
     (b"PK\x03\x04...xl/workbook.xml", "xlsx"),
     (b"PK\x03\x04...word/document.xml", "docx"),
     (b"PK\x03\x04...other", "zip"),
+    (b"PK\x05\x06" + bytes(18), "zip"),
     (b"\x1f\x8b\x08", "gzip"),
     (b"%PDF-1.7", "pdf"),
     (b"TY  - JOUR", ""),

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from pipeline.errors import ExportError
-from pipeline.formats.encoding import decode, split_lines
+from pipeline.formats.encoding import decode, decode_export, split_lines
 
 TEXT = "TY  - JOUR\nAU  - Müller, Jörg\nER  - \n"
 
@@ -49,3 +49,37 @@ def test_line_endings_give_the_same_lines(data: bytes) -> None:
 def test_split_lines_keeps_blank_lines_so_numbers_match_the_file() -> None:
     assert split_lines("a\n\nb\n") == ["a", "", "b"]
     assert split_lines("x\x0cy\u2028z") == ["x\x0cy\u2028z"], "only LF ends a line"
+
+
+@pytest.mark.parametrize(("data", "expected", "log"), [
+    (b"% Encoding: windows-1252\n\n@article{k, title={M\xfcller \x93quoted\x94}}\n",
+     "% Encoding: windows-1252\n\n@article{k, title={Müller “quoted”}}\n", "reading it as cp1252, the encoding the file declares"),
+    (b"% Encoding: ISO-8859-15\n@article{k, title={\xa4}}\n", "% Encoding: ISO-8859-15\n@article{k, title={€}}\n",
+     "reading it as iso8859-15, the encoding the file declares"),
+    (b"<?xml version='1.0' encoding='ISO-8859-1'?><xml>\xe9</xml>", "<?xml version='1.0' encoding='ISO-8859-1'?><xml>é</xml>",
+     "reading it as iso8859-1, the encoding the file declares"),
+    (b"% Encoding: UTF-8\n@article{k, title={M\xfcller}}\n", "% Encoding: UTF-8\n@article{k, title={Müller}}\n",
+     "reading it as cp1252 (Windows)"),
+], ids=["declared-cp1252", "declared-latin-9", "xml-declaration", "declared-utf8-but-not"])
+def test_declared_encodings_are_honoured(data: bytes, expected: str, log: str,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        assert decode(data, file="old.bib") == expected
+    assert log in caplog.text
+
+
+def test_explicit_encoding_is_used_and_reported(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        assert decode_export("AU  - Müller\n".encode("cp437"), file="f.ris", encoding="cp437") == "AU  - Müller\n"
+    assert "f.ris: read as cp437 (as configured)" in caplog.text
+
+
+@pytest.mark.parametrize(("data", "encoding", "message"), [
+    (b"x", "no-such-codec", "f.ris: unknown encoding 'no-such-codec'; use a Python codec name"),
+    (b"M\xfcller", "utf-8", "f.ris: not valid utf-8 text (bad byte at offset 1); set the encoding to 'auto'"),
+    (bytes(range(1, 32)) * 20 + b"\xff", "auto", "f.ris:1: the bytes are not text in any encoding tried"),
+], ids=["unknown-codec", "wrong-codec", "control-characters"])
+def test_undecodable_bytes_are_an_export_error(data: bytes, encoding: str, message: str) -> None:
+    with pytest.raises(ExportError) as raised:
+        decode_export(data, file="f.ris", encoding=encoding)
+    assert str(raised.value).startswith(message)

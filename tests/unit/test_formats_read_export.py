@@ -3,8 +3,11 @@ property test that no byte string makes it raise anything but ExportError."""
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import logging
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,8 @@ from pipeline.formats import read_export
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 GOLDEN = json.loads((FIXTURES / "golden_records.json").read_text(encoding="utf-8"))
 JSON_COLUMNS = ("authors", "keywords", "publication_types", "raw")
-FIXTURE_NAMES = ["ebsco.ris", "ovid.ris", "proquest.ris", "pubmed.nbib", "strings.bib", "generic.csv"]
+FIXTURE_NAMES = ["ebsco.ris", "ovid.ris", "proquest.ris", "pubmed.nbib", "strings.bib", "generic.csv", "wos.ciw",
+                 "endnote.enw", "endnote.xml"]
 
 
 def read_fixture(name: str, **changes: object):
@@ -69,9 +73,13 @@ def test_cp1252_is_read_with_a_warning_naming_the_file(caplog: pytest.LogCapture
     assert "cp1252" in caplog.text
 
 
-@pytest.mark.parametrize("format_name", ["ris", "nbib", "bibtex", "csv"])
+EXPLICIT = {"ris": "ebsco.ris", "nbib": "pubmed.nbib", "bibtex": "strings.bib", "csv": "generic.csv", "wos": "wos.ciw",
+            "enw": "endnote.enw", "endnote_xml": "endnote.xml"}
+
+
+@pytest.mark.parametrize("format_name", sorted(EXPLICIT))
 def test_explicit_format_matches_detection(format_name: str) -> None:
-    name = {"ris": "ebsco.ris", "nbib": "pubmed.nbib", "bibtex": "strings.bib", "csv": "generic.csv"}[format_name]
+    name = EXPLICIT[format_name]
     assert read_fixture(name, format=format_name).equals(read_fixture(name))
 
 
@@ -81,18 +89,31 @@ ERRORS = [
     ("bom-and-blank-lines", b"\xef\xbb\xbf\n\n", "auto", "x.ris:1: the file is empty (only blank lines)"),
     ("prose", b"Dear reviewer,\nhere are my notes.\n", "auto", "x.ris:1: not a bibliographic export: no RIS"),
     ("unknown-format", b"TY  - JOUR\nER  - \n", "endnote", "x.ris: unknown export format 'endnote'"),
-    ("xlsx", b"PK\x03\x04....xl/workbook.xml", "auto", "Excel workbook exports ('xlsx') are not supported yet"),
-    ("docx", b"PK\x03\x04....word/document.xml", "auto", "Word document exports ('docx') are not supported yet"),
-    ("gzip", b"\x1f\x8b\x08\x00rest", "auto", "gzip-compressed file exports ('gzip') are not supported yet"),
-    ("endnote-xml", b"<?xml version='1.0'?><xml><records><record><ref-type>17</ref-type>", "auto",
-     "EndNote XML exports ('endnote_xml') are not supported yet"),
+    ("xlsx-damaged", b"PK\x03\x04....xl/workbook.xml", "auto",
+     "x.ris:1: the Excel workbook cannot be opened (BadZipFile"),
+    ("docx", b"PK\x03\x04....word/document.xml", "auto", "Word document exports ('docx') are not supported"),
+    ("gzip-damaged", b"\x1f\x8b\x08\x00rest", "auto", "x.ris:1: the gzip file is damaged"),
+    ("zip-damaged", b"PK\x03\x04....other", "auto", "x.ris:1: the zip archive cannot be read"),
+    ("pdf", b"%PDF-1.7\n", "auto", "PDF document exports ('pdf') are not supported"),
     ("pubmed-xml", b"<?xml version='1.0'?>\n<PubmedArticleSet><PubmedArticle>", "auto",
-     "PubMed XML exports ('pubmed_xml') are not supported yet"),
-    ("wos", b"FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Doe, J\nER\n", "auto",
-     "Web of Science tagged text exports ('wos') are not supported yet"),
-    ("enw", b"%0 Journal Article\n%T A title\n%A Doe, Jane\n", "auto",
-     "EndNote / Refer tagged text (%0) exports ('enw') are not supported yet"),
-    ("given-later-format", b"%0 Journal Article\n", "wos", "Web of Science tagged text exports ('wos')"),
+     "PubMed XML exports ('pubmed_xml') are not supported"),
+    ("ovid-text", b"<1>\nAccession Number\n  123\n", "auto",
+     "Ovid display text (<1> numbered records) exports ('ovid_text') are not supported"),
+    ("endnote-xml-broken", b"<?xml version='1.0'?><xml><records><record><ref-type>17</ref-type>", "auto",
+     "x.ris:1: EndNote XML is not well-formed (no element found"),
+    ("endnote-xml-no-records", b"<?xml version='1.0'?>\n<xml><records>\n</records></xml>\n", "endnote_xml",
+     "x.ris:1: no EndNote <record> found"),
+    ("wos-truncated", b"FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Doe, J\n", "auto",
+     "x.ris:3: Web of Science record has no 'ER' end line (the file looks truncated)"),
+    ("wos-nothing", b"FN Clarivate Analytics Web of Science\nVR 1.0\nEF\n", "wos",
+     "x.ris:1: no Web of Science record found"),
+    ("enw-nothing", b"just text\n", "enw", "x.ris:1: no EndNote record found"),
+    ("xlsx-not-a-workbook", b"TY  - JOUR\nER  - \n", "xlsx", "x.ris:1: the file is not an Excel workbook"),
+    ("workbook-as-ris", b"PK\x03\x04....xl/workbook.xml", "ris", "x.ris:1: the file is an Excel workbook, not 'ris'"),
+    ("unknown-encoding", b"TY  - JOUR\nER  - \n", "auto", "x.ris: unknown encoding 'klingon'"),
+    ("wrong-encoding", b"TY  - JOUR\nAU  - M\xfcller\nER  - \n", "auto", "x.ris: not valid utf-8 text (bad byte at offset 18)"),
+    ("control-characters", bytes(range(1, 9)) * 40 + b"\xff", "auto",
+     "x.ris:1: the bytes are not text in any encoding tried"),
     ("binary", b"abc\x00\x01\x02def\x00", "auto", "x.ris:1: the file holds binary data, not a text export"),
     ("truncated-ris", b"TY  - JOUR\nTI  - A title\nER  - \n\nTY  - JOUR\nTI  - Cut off\n", "auto",
      "x.ris:5: RIS record has no 'ER  -' end tag (the file looks truncated)"),
@@ -106,11 +127,16 @@ ERRORS = [
 ]
 
 
+ENCODINGS = {"unknown-encoding": "klingon", "wrong-encoding": "utf-8"}
+
+
 @pytest.mark.parametrize(("data", "format_name", "message"), [case[1:] for case in ERRORS],
                          ids=[case[0] for case in ERRORS])
-def test_errors_say_what_where_and_how_to_fix(data: bytes, format_name: str, message: str) -> None:
+def test_errors_say_what_where_and_how_to_fix(data: bytes, format_name: str, message: str,
+                                              request: pytest.FixtureRequest) -> None:
+    encoding = ENCODINGS.get(request.node.callspec.id, "auto")
     with pytest.raises(ExportError) as raised:
-        read_export(data, file="x.ris", source="s", format=format_name)
+        read_export(data, file="x.ris", source="s", format=format_name, encoding=encoding)
     assert message in str(raised.value)
     assert raised.value.fix, "every export error says how to fix it"
 
@@ -148,7 +174,8 @@ def mutated_exports(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.one_of(st.binary(max_size=300), mutated_exports()),
-       format_name=st.sampled_from(["auto", "auto", "ris", "nbib", "bibtex", "csv", "tsv"]))
+       format_name=st.sampled_from(["auto", "auto", "ris", "nbib", "bibtex", "csv", "tsv", "wos", "enw", "endnote_xml",
+                                        "xlsx"]))
 def test_only_export_errors_escape(data: bytes, format_name: str) -> None:
     try:
         frame = read_export(data, file="fuzz.txt", source="fuzz", format=format_name)
@@ -158,3 +185,46 @@ def test_only_export_errors_escape(data: bytes, format_name: str) -> None:
     assert list(frame.columns) == RECORD_COLUMNS
     assert len(frame) > 0
     assert frame["record_id"].is_unique
+
+
+# --- compressed exports --------------------------------------------------------------------------
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+RIS = (FIXTURES / "ebsco.ris").read_bytes()
+
+
+@pytest.mark.parametrize("data", [gzip.compress(RIS), zipped({"export.ris": RIS}),
+                                  zipped({"export.ris": RIS, "__MACOSX/._export.ris": b"junk", "folder/": b""})],
+                         ids=["gzip", "zip", "zip-with-mac-junk"])
+def test_compressed_exports_are_read_like_the_export_inside(data: bytes) -> None:
+    assert read_fixture("ebsco.ris", data=data).equals(read_fixture("ebsco.ris"))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (zipped({"a.ris": RIS, "b.ris": RIS}), "x.ris:1: the zip archive holds 2 files (a.ris, b.ris), not one export"),
+    (zipped({}), "x.ris:1: the zip archive holds 0 files (nothing), not one export"),
+    (gzip.compress(gzip.compress(RIS)), "x.ris:1: the compressed file holds another gzip archive"),
+    (gzip.compress(RIS)[:-12], "x.ris:1: the gzip file is damaged"),
+], ids=["two-files", "empty-zip", "nested", "cut-gzip"])
+def test_compressed_export_errors(data: bytes, message: str) -> None:
+    with pytest.raises(ExportError) as raised:
+        read_export(data, file="x.ris", source="s")
+    assert str(raised.value).startswith(message)
+    assert raised.value.fix
+
+
+def test_every_file_logs_the_encoding_it_was_read_with(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="pipeline.formats.encoding"):
+        read_fixture("ovid.ris")
+        read_fixture("ovid.ris", data=(FIXTURES / "ovid.ris").read_text(encoding="utf-8").encode("utf-16"))
+        read_fixture("ovid.ris", data=(FIXTURES / "ovid.ris").read_bytes(), encoding="utf-8")
+    assert "tests/fixtures/exports/ovid.ris: read as UTF-8" in caplog.text
+    assert "read as UTF-16-LE (byte-order mark)" in caplog.text
+    assert "read as utf-8 (as configured)" in caplog.text
