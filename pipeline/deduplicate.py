@@ -2,11 +2,13 @@
 
 prep -> block -> match -> cluster -> merge, each in :mod:`pipeline.dedup`:
 
-- prep: normalised title, first author, year, journal, volume, issue, first page, DOI, and
-  notice kind / part number from the title, per record, sorted by ``record_id``;
-- block: candidate pairs sharing a DOI, record_key, the first or last title words, first author
-  + year, or volume + first page + year (large blocks by sorted neighbourhood), plus the pairs
-  named in human decisions;
+- prep: normalised title (and a bracketed original-language title), first author, year, journal,
+  volume, issue, supplement, first and last page, DOI (and its stem), Cochrane review number,
+  entry kind, meeting-abstract signs, and notice kind / protocol / part number from the title,
+  per record, sorted by ``record_id``;
+- block: candidate pairs sharing a DOI, record_key, the first or last title words (of either
+  title), first author + year, or volume + first page + year (large blocks by sorted
+  neighbourhood), plus the pairs named in human decisions;
 - match: named rules decide every pair (``pipeline.dedup.match.RULES``, first that fires wins):
   human decisions, vetoes, duplicate rules, ``maybe`` rules, ``not_similar``;
 - cluster: union-find over duplicate pairs; a veto between two records also stops them being
@@ -20,6 +22,9 @@ record of one key in a cluster with a record of the other, directly or through t
 the join that would do so is refused and its pair reported as ``maybe`` / ``transitive_veto``.
 Automatic vetoes hold transitively against automatic joins in the same way, but a reviewer's
 ``same`` overrides them.
+
+:func:`standalone` gives the same result as one row per input record (record_id as in its own
+export, study_id, decision kept | duplicate | maybe, rule) for ``python -m pipeline dedupe``.
 
 A study_id is ``<family><year>-<sha1(canonical key)[:6]>``, the canonical key being the
 cluster's smallest record_key (doi: before pmid: before ref:), so it does not depend on row
@@ -54,11 +59,15 @@ DECISION_KEY_A, DECISION_KEY_B, DECISION, REVIEWER, NOTE = col.DUPLICATE_DECISIO
 DECISION_VALUES = (SAME, DIFFERENT)
 TRUE, FALSE = "true", "false"
 # the record columns deduplication reads (the rest, e.g. the raw vendor fields, are passed through)
-USED_COLUMNS = [col.RECORD_ID, col.RECORD_KEY, col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.VOLUME, col.ISSUE,
-                col.PAGES, col.PAGE_START, col.DOI, col.ABSTRACT, col.PUBLICATION_TYPES]
+USED_COLUMNS = [col.RECORD_ID, col.RECORD_KEY, col.ENTRY_TYPE, col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL,
+                col.VOLUME, col.ISSUE, col.PAGES, col.PAGE_START, col.PAGE_END, col.DOI, col.ABSTRACT,
+                col.PUBLICATION_TYPES]
 
-__all__ = ["PAIR_COLUMNS", "STUDY_COLUMNS", "deduplicate", "records_from_benchmark", "summary",
-           "validate_duplicate_decisions"]
+STANDALONE_COLUMNS = [col.RECORD_ID, col.STUDY_ID, "decision", "rule"]
+KEPT, DUPLICATE, MAYBE = "kept", "duplicate", "maybe"
+
+__all__ = ["PAIR_COLUMNS", "STANDALONE_COLUMNS", "STUDY_COLUMNS", "deduplicate", "is_benchmark_table",
+           "records_from_benchmark", "standalone", "summary", "validate_duplicate_decisions"]
 
 
 def _check_records(records: pd.DataFrame) -> None:
@@ -172,6 +181,47 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
     return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
 
 
+def native_ids(records: pd.DataFrame) -> np.ndarray:
+    """Each record's id in its own export: ``record_id`` without its ``<source>:`` prefix."""
+    record_ids = records[col.RECORD_ID].fillna("").astype(str).to_numpy(dtype=object)
+    prefixes = (records[col.SOURCE].fillna("").astype(str) + ":").to_numpy(dtype=object)
+    return np.array([record_id[len(prefix):] if prefix != ":" and record_id.startswith(prefix) else record_id
+                     for record_id, prefix in zip(record_ids, prefixes)], dtype=object)
+
+
+def standalone(records: pd.DataFrame, settings: DedupSettings,
+               decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`deduplicate` as one row per input record, in input order (STANDALONE_COLUMNS).
+
+    ``record_id`` is the record's id in its own export (see :func:`native_ids`); ``decision`` is
+    ``duplicate`` for a record removed as a copy of its study's kept record, ``maybe`` for any
+    other record in an unsettled maybe pair (its partner in another study), else ``kept``;
+    ``rule`` is the rule that joined a duplicate, or the first (by partner record_id) maybe rule.
+    """
+    records_out, pairs, _ = deduplicate(records, settings, decisions)
+    study = dict(zip(records_out[col.RECORD_ID], records_out[col.STUDY_ID]))
+    maybes = pairs[pairs[OUTCOME] == col.PairOutcome.MAYBE.value]
+    across = np.array([study[first] != study[second] for first, second in
+                       zip(maybes[RECORD_ID_A], maybes[RECORD_ID_B])], dtype=bool)
+    maybes = maybes[across] if len(maybes) else maybes
+    both_ways = pd.concat([
+        pd.DataFrame({"record": maybes[RECORD_ID_A], "partner": maybes[RECORD_ID_B], RULE: maybes[RULE]}),
+        pd.DataFrame({"record": maybes[RECORD_ID_B], "partner": maybes[RECORD_ID_A], RULE: maybes[RULE]}),
+    ]).sort_values(["record", "partner"], kind="stable").drop_duplicates("record")
+    maybe_rule = dict(zip(both_ways["record"], both_ways[RULE]))
+    removed = (records_out[col.IS_DUPLICATE] == TRUE).to_numpy()
+    in_maybe = records_out[col.RECORD_ID].map(lambda record_id: record_id in maybe_rule).to_numpy(dtype=bool)
+    decision = np.where(removed, DUPLICATE, np.where(in_maybe, MAYBE, KEPT))
+    maybe_rules = records_out[col.RECORD_ID].map(lambda record_id: maybe_rule.get(record_id, ""))
+    rule = np.where(removed, records_out[col.DEDUP_RULE].to_numpy(dtype=object), maybe_rules.to_numpy(dtype=object))
+    return pd.DataFrame({
+        col.RECORD_ID: native_ids(records_out),
+        col.STUDY_ID: records_out[col.STUDY_ID].to_numpy(dtype=object),
+        "decision": decision.astype(object),
+        "rule": rule.astype(object),
+    }, columns=STANDALONE_COLUMNS).reset_index(drop=True)
+
+
 def summary(records_out: pd.DataFrame, pairs: pd.DataFrame) -> str:
     """One line: records -> studies; duplicates by rule; maybe pairs for review."""
     duplicates = records_out[records_out[col.IS_DUPLICATE] == TRUE]
@@ -215,9 +265,15 @@ def _page_bounds(pages: str) -> tuple[str, str]:
     return f"{prefix}{start}", f"{prefix}{end}"
 
 
+def is_benchmark_table(columns: list[str]) -> bool:
+    """Whether a CSV header is laid out like bib-dedupe's benchmark sets (ID, author, title, year...)."""
+    return BENCHMARK_COLUMNS <= set(columns)
+
+
 def records_from_benchmark(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """A bib-dedupe benchmark table (ID, author, year, title, journal, volume, number, pages,
-    doi, abstract) as records with RECORD_COLUMNS; record_id is ``<source>:<ID>``."""
+    """A bib-dedupe benchmark table (ID, ENTRYTYPE, author, year, title, journal or booktitle,
+    volume, number or issue, pages, doi, abstract) as records with RECORD_COLUMNS; record_id is
+    ``<source>:<ID>``."""
     missing = sorted(BENCHMARK_COLUMNS - set(frame.columns))
     if missing:
         raise PipelineError(f"benchmark table lacks column(s) {', '.join(missing)}", where=source,
@@ -239,8 +295,9 @@ def records_from_benchmark(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         col.LINE: [str(n + 2) for n in range(len(text))], col.FORMAT: "csv",
         col.ENTRY_TYPE: column("ENTRYTYPE").str.lower().map(BENCHMARK_ENTRY_TYPES).fillna("other"),
         col.TITLE: column("title"), col.AUTHORS: authors,
-        col.YEAR: years, col.JOURNAL: column("journal"), col.VOLUME: column("volume"),
-        col.ISSUE: column("number"), col.PAGES: column("pages"),
+        col.YEAR: years, col.JOURNAL: column("journal").where(column("journal") != "", column("booktitle")),
+        col.VOLUME: column("volume"),
+        col.ISSUE: column("number").where(column("number") != "", column("issue")), col.PAGES: column("pages"),
         col.PAGE_START: [start for start, _ in bounds], col.PAGE_END: [end for _, end in bounds],
         col.DOI: doi, col.ABSTRACT: column("abstract"), col.KEYWORDS: "[]", col.PUBLICATION_TYPES: "[]",
         col.RAW: "{}",

@@ -1,8 +1,9 @@
 """Block: candidate pairs from shared blocking keys, never all pairs.
 
 Each blocking key is a function of one prep row: DOI, record_key, the first and the last
-``TITLE_WORDS`` title words (a changed opening or ending still meets the other), first author +
-year, and volume + first page + year (for titles that differ throughout, e.g. translations).
+``TITLE_WORDS`` title words (a changed opening or ending still meets the other), the first words
+of either the title or the alternative (bracketed original-language) title, first author + year,
+and volume + first page + year (for titles that differ throughout, e.g. translations).
 
 Records that share a key value form a block. A block of up to ``MAX_BLOCK`` records gives all
 its pairs; a larger one (a common surname and year, a stock title opening) gives only the pairs
@@ -35,6 +36,17 @@ def _title_tail(frame: pd.DataFrame) -> pd.Series:
     return frame[p.TITLE].map(lambda title: " ".join(title.split()[-TITLE_WORDS:]))
 
 
+def _either_title_head(frame: pd.DataFrame) -> pd.Series:
+    """The title's first words and, for a record with an alternative title, also that title's: a
+    record's original-language title meets the other record's title."""
+    heads = _title_head(frame)
+    alternative = frame[p.ALT_TITLE].map(lambda title: " ".join(title.split()[:TITLE_WORDS]))
+    with_alternative = np.flatnonzero(alternative.to_numpy(dtype=object) != "")
+    if not len(with_alternative):
+        return pd.Series([], dtype=object)
+    return pd.concat([heads, alternative.iloc[with_alternative]])
+
+
 def _family_year(frame: pd.DataFrame) -> pd.Series:
     known = (frame[p.FAMILY] != "") & (frame[p.YEAR] >= 0)
     return (frame[p.FAMILY] + " " + frame[p.YEAR].astype(str)).where(known, "")
@@ -50,6 +62,7 @@ BLOCKING_KEYS: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("record_key", lambda frame: frame[p.RECORD_KEY]),
     ("title_head", _title_head),
     ("title_tail", _title_tail),
+    ("either_title_head", _either_title_head),
     ("family_year", _family_year),
     ("volume_page_year", _volume_page_year),
 )
@@ -69,14 +82,16 @@ def _pairs_windowed(members: np.ndarray, titles: np.ndarray) -> tuple[np.ndarray
 def block_pairs(frame: pd.DataFrame, key: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs (first positions, second positions) of records sharing a non-empty ``key``.
 
+    ``key`` is indexed by prep position; a position may carry several values (several rows).
     Blocks of one size are paired together: their members form a matrix whose upper-triangle
-    column pairs are the pairs.
+    column pairs are the pairs. A pair may come out with its positions in either order, or twice.
     """
     values = key.to_numpy(dtype=object)
+    positions = key.index.to_numpy(dtype=np.int64)
     present = np.flatnonzero(values != "")
     codes = pd.factorize(values[present])[0]
     order = np.argsort(codes, kind="stable")
-    members = present[order]  # grouped by block, ascending positions within a block
+    members = positions[present[order]]  # grouped by block
     sizes = np.bincount(codes) if len(codes) else np.array([], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     titles = frame[p.TITLE].to_numpy(dtype=object)
@@ -103,5 +118,9 @@ def candidate_pairs(frame: pd.DataFrame, forced: pd.DataFrame | None = None) -> 
     if forced is not None and len(forced):
         parts.append((forced[POS_A].to_numpy(dtype=np.int64), forced[POS_B].to_numpy(dtype=np.int64)))
     size = max(len(frame), 1)
-    combined = np.unique(np.concatenate([first * size + second for first, second in parts]))
+    firsts = np.concatenate([first for first, _ in parts])
+    seconds = np.concatenate([second for _, second in parts])
+    distinct = firsts != seconds
+    low, high = np.minimum(firsts, seconds)[distinct], np.maximum(firsts, seconds)[distinct]
+    combined = np.unique(low * size + high)
     return pd.DataFrame({POS_A: combined // size, POS_B: combined % size})

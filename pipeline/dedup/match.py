@@ -34,13 +34,19 @@ RANK = "rank"  # position of the deciding rule in RULES
 # pair features
 SAME_DOI = "same_doi"
 DOI_CONFLICT = "doi_conflict"
+SAME_COCHRANE = "same_cochrane"  # the same Cochrane review number (prep.COCHRANE)
 SAME_KEY = "same_key"
 REF_KEY = "ref_key"  # the record_key is a ref: key (title + first author + year), not a DOI or PMID
 SAME_FIRST_AUTHOR = "same_first_author"  # see first_authors_agree
 # rapidfuzz partial_ratio (the shorter title inside the longer); costly, so computed only for
-# pairs with the same volume and first page, where same_citation uses it; 0 elsewhere
+# pairs with the same volume (or venue) and first page, or the same DOI, where same_citation and
+# same_doi use it; 0 elsewhere
 TITLE_PARTIAL = "title_partial"
 SAME_VOLUME = "same_volume"
+# same volume, or no conflicting volume in the same venue (proceedings have none)
+SAME_VENUE_VOLUME = "same_venue_volume"
+SAME_ISSUE = "same_issue"
+SAME_LAST_PAGE = "same_last_page"  # both records give a real page range (not one page) ending on the same page
 SAME_PAGE = "same_page"
 YEAR_GAP = "year_gap"  # -1 when either year is unknown
 VOLUME_CONFLICT = "volume_conflict"
@@ -51,13 +57,21 @@ SAME_ISSUE_OF_JOURNAL = "same_issue_of_journal"
 ISSUE_CONFLICT = "issue_conflict"
 NUMBERS_CONFLICT = "numbers_conflict"  # both titles carry numbers, neither set within the other
 NOTICE_CONFLICT = "notice_conflict"
+# both journal / proceedings names known and not one venue (prep.venues_agree), and not the same
+# volume and page range (a proceedings volume named by its book series in one record)
+VENUE_CONFLICT = "venue_conflict"
+KIND_CONFLICT = "kind_conflict"  # one a conference paper, the other a journal article
+ABSTRACT_CONFLICT = "abstract_conflict"  # one looks like a meeting abstract (prep.MEETING_ABSTRACT), the other not
 PART_CONFLICT = "part_conflict"
+PROTOCOL_CONFLICT = "protocol_conflict"  # one title announces a study protocol, the other does not
 TITLE_MISSING = "title_missing"
 HUMAN_SAME = "human_same"
 HUMAN_DIFFERENT = "human_different"
 
 SAME, DIFFERENT = "same", "different"
 AUTHOR_SIMILAR = 80.0  # first-author family names at least this similar (rapidfuzz ratio) agree
+SAME_TITLE = 99.0  # title similarity that leaves only case, punctuation or a typo
+DOI_VARIANT_TITLE = 95.0  # title similarity with which a full citation match outweighs two DOIs
 CITATION_TITLE = 85.0  # title similarity enough when year, volume, first page and first author agree
 
 Test = Callable[[pd.DataFrame, DedupSettings], np.ndarray]
@@ -111,13 +125,31 @@ def _same_citation(features: pd.DataFrame, settings: DedupSettings) -> np.ndarra
     similar = (_title_at_least(features, CITATION_TITLE)
                | (_values(features, TITLE_PARTIAL) >= settings.title_duplicate))
     return (similar & _values(features, SAME_FIRST_AUTHOR) & _years_agree(features, settings)
-            & _values(features, SAME_VOLUME) & _values(features, SAME_PAGE))
+            & _values(features, SAME_VENUE_VOLUME) & _values(features, SAME_PAGE))
+
+
+def _same_title_and_issue(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    return (_title_at_least(features, settings.title_duplicate) & (_values(features, YEAR_GAP) == 0)
+            & _values(features, SAME_VOLUME) & _values(features, SAME_ISSUE) & _values(features, SAME_PAGE))
 
 
 def _same_doi(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
-    titles_agree = (_title_at_least(features, settings.title_duplicate) | _values(features, TITLE_MISSING)
-                    | (_title_at_least(features, settings.title_maybe) & _values(features, SAME_FIRST_AUTHOR)))
-    return _values(features, SAME_DOI) & ~_values(features, PAGE_CONFLICT) & titles_agree
+    same_author = _values(features, SAME_FIRST_AUTHOR)
+    titles_agree = (_title_at_least(features, settings.title_duplicate)
+                    | (_title_at_least(features, settings.title_maybe) & same_author)
+                    | ((_values(features, TITLE_PARTIAL) >= settings.title_duplicate) & same_author)
+                    | (same_author & _values(features, SAME_VOLUME) & _values(features, SAME_PAGE)
+                       & _values(features, SAME_LAST_PAGE)))
+    same_abstract = _title_at_least(features, settings.title_duplicate) & same_author
+    return (_values(features, SAME_DOI) & ~_values(features, TITLE_MISSING)
+            & ((~_values(features, PAGE_CONFLICT) & titles_agree) | same_abstract))
+
+
+def _same_page_range(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    return (_values(features, SAME_FIRST_AUTHOR) & (_values(features, YEAR_GAP) == 0)
+            & ~_values(features, TITLE_MISSING) & _values(features, SAME_VOLUME) & _values(features, SAME_ISSUE)
+            & _values(features, SAME_PAGE)
+            & _values(features, SAME_LAST_PAGE) & _values(features, SAME_VENUE_VOLUME))
 
 
 RULES: tuple[Rule, ...] = (
@@ -125,18 +157,32 @@ RULES: tuple[Rule, ...] = (
          "a reviewer decided the two record keys are different studies", veto=True, human=True),
     Rule("human_same", PairOutcome.DUPLICATE, lambda f, s: _values(f, HUMAN_SAME),
          "a reviewer decided the two record keys are the same study", human=True),
+    Rule("cochrane_review_versions", PairOutcome.DUPLICATE,
+         lambda f, s: (_values(f, SAME_COCHRANE) & ~_values(f, NOTICE_CONFLICT)
+                       & ((_title_at_least(f, s.title_duplicate) & _values(f, SAME_FIRST_AUTHOR))
+                          | _title_at_least(f, SAME_TITLE))),
+         "the same Cochrane review number (CD009270 in the DOI or pages) and title (>= title_duplicate "
+         "with the same first author, else the same title): versions of one review (.pub2, .pub3), "
+         "whatever their years; a version retitled is a new review"),
     Rule("different_doi", PairOutcome.DISTINCT, lambda f, s: _values(f, DOI_CONFLICT),
-         "both records have a DOI and the DOIs differ", veto=True),
+         "both records have a DOI, the DOIs differ beyond punctuation, a figure / table suffix or "
+         "characters appended to one, and the citations differ (not the same volume, issue, page range, "
+         "year and title)", veto=True),
     Rule("erratum_or_comment", PairOutcome.DISTINCT, lambda f, s: _values(f, NOTICE_CONFLICT),
          "one record is an erratum, retraction, comment or reply and the other is not (or is another kind)",
          veto=True),
     Rule("part_numbers_differ", PairOutcome.DISTINCT, lambda f, s: _values(f, PART_CONFLICT),
          "the titles declare different parts (Part I vs Part II)", veto=True),
+    Rule("protocol_vs_results", PairOutcome.DISTINCT, lambda f, s: _values(f, PROTOCOL_CONFLICT),
+         "one title announces a study protocol and the other does not (the protocol and the results paper)",
+         veto=True),
     Rule("title_numbers_differ", PairOutcome.DISTINCT, lambda f, s: _values(f, NUMBERS_CONFLICT),
          "the titles carry different numbers (delta-8 vs delta-9, 2010 vs 2012 update)", veto=True),
     Rule("same_doi", PairOutcome.DUPLICATE, _same_doi,
-         "same DOI, no conflicting first page, and titles similar: >= title_duplicate, or >= title_maybe "
-         "with the same first author, or one title missing"),
+         "same DOI and either title >= title_duplicate with the same first author, or no conflicting "
+         "first page and titles similar: >= title_duplicate, or with the same first author: "
+         ">= title_maybe, or one title inside the other, or the same volume and page range (a "
+         "translated title); a record without a title is left to a reviewer"),
     Rule("same_doi_disagreement", PairOutcome.MAYBE, lambda f, s: _values(f, SAME_DOI),
          "same DOI but titles, first author or first page disagree (a DOI shared by a supplement of "
          "abstracts, or a wrong DOI)"),
@@ -151,6 +197,17 @@ RULES: tuple[Rule, ...] = (
          "same journal, volume and issue but a different first page", veto=True),
     Rule("year_gap", PairOutcome.DISTINCT, lambda f, s: _values(f, YEAR_GAP) > s.max_year_gap,
          "publication years further apart than max_year_gap", veto=True),
+    Rule("conference_vs_journal", PairOutcome.DISTINCT,
+         lambda f, s: _values(f, KIND_CONFLICT) & _values(f, VENUE_CONFLICT),
+         "one is a conference paper or abstract, the other a journal article, in another venue", veto=True),
+    Rule("meeting_abstract_vs_article", PairOutcome.DISTINCT,
+         lambda f, s: _values(f, ABSTRACT_CONFLICT) & _values(f, VENUE_CONFLICT),
+         "one looks like a meeting abstract (a conference or supplement issue, a one-page item) and the "
+         "other not, in another venue", veto=True),
+    Rule("different_venue_and_year", PairOutcome.DISTINCT,
+         lambda f, s: _values(f, VENUE_CONFLICT) & (_values(f, YEAR_GAP) > 0),
+         "different journals (not abbreviations of one another) and different years: an abstract presented "
+         "one year and the paper published the next, or two reports of one study", veto=True),
     Rule("same_record_key", PairOutcome.DUPLICATE, _same_record_key,
          "same record_key: the same PMID, or the same normalised title (not empty) + first author + "
          "year with no conflicting volume or first page"),
@@ -158,8 +215,15 @@ RULES: tuple[Rule, ...] = (
          "title similarity >= title_duplicate, same first author, years within max_year_gap, "
          "no conflicting volume or first page"),
     Rule("same_citation", PairOutcome.DUPLICATE, _same_citation,
-         "same first author, years within max_year_gap, same volume and first page, and titles similar "
-         "(ratio >= 85, or one title inside the other): a subtitle dropped, a heading prepended"),
+         "same first author, years within max_year_gap, same first page and same volume (or, without "
+         "conflicting volumes, the same venue), and titles similar (ratio >= 85, or one title inside "
+         "the other): a subtitle dropped, a heading prepended"),
+    Rule("same_title_and_issue", PairOutcome.DUPLICATE, _same_title_and_issue,
+         "title similarity >= title_duplicate, same year, volume, issue and first page, whatever the "
+         "first author (name order or a particle garbled: 'Goicoechea de, Jorge E.' / 'de Jorge, E. G.')"),
+    Rule("same_page_range", PairOutcome.DUPLICATE, _same_page_range,
+         "same first author, year, journal, volume, issue and page range (first and last page), both "
+         "titles present but not similar: a title translated or reworded by one database"),
     Rule("strong_title_weak_agreement", PairOutcome.MAYBE,
          lambda f, s: _title_at_least(f, s.title_duplicate),
          "title similarity >= title_duplicate but first author, year, volume or pages do not agree"),
@@ -251,6 +315,36 @@ def first_authors_agree(family_a: np.ndarray, family_b: np.ndarray, name_a: np.n
     return known & ((family_a == family_b) | (similar >= AUTHOR_SIMILAR) | inside | swapped)
 
 
+def _title_scores(title_a: np.ndarray, title_b: np.ndarray, alt_a: np.ndarray, alt_b: np.ndarray) -> np.ndarray:
+    """rapidfuzz ratio of the titles, or of one record's alternative (bracketed original-language)
+    title with the other's title when that is higher."""
+    if not len(title_a):
+        return np.array([], dtype=np.float64)
+    scores = process.cpdist(title_a.tolist(), title_b.tolist(), scorer=fuzz.ratio, dtype=np.float64)
+    for alt, other, has in ((alt_a, title_b, alt_a != ""), (alt_b, title_a, alt_b != "")):
+        wanted = np.flatnonzero(has & (other != ""))
+        if len(wanted):
+            alternative = process.cpdist(alt[wanted].tolist(), other[wanted].tolist(), scorer=fuzz.ratio,
+                                         dtype=np.float64)
+            scores[wanted] = np.maximum(scores[wanted], alternative)
+    return scores
+
+
+def _one_starts_the_other(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether one (non-empty) string begins the other: a DOI with characters appended by an export
+    ("...2016.01.007" / "...2016.01.00787")."""
+    left, right = _text(left), _text(right)
+    return _both(left, right) & (np.strings.startswith(left, right) | np.strings.startswith(right, left))
+
+
+def _is_doi_number(pages: np.ndarray, dois: np.ndarray) -> np.ndarray:
+    """Whether a first page is the article number its DOI ends with (at least four digits:
+    "106482" of 10.1016/j.chb.2020.106482)."""
+    pages, dois = _text(pages), _text(dois)
+    long_enough = np.strings.str_len(pages) >= 4
+    return long_enough & (dois != "") & np.strings.endswith(dois, pages) & np.strings.isdigit(pages)
+
+
 def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row of comparison features per candidate pair."""
     a, b = pairs[POS_A].to_numpy(), pairs[POS_B].to_numpy()
@@ -263,50 +357,88 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     volume_a, volume_b = sides(p.VOLUME)
     page_a, page_b = sides(p.PAGE_START)
     missing = (title_a == "") | (title_b == "")
-    scores = process.cpdist(title_a.tolist(), title_b.tolist(), scorer=fuzz.ratio, dtype=np.float64) \
-        if len(pairs) else np.array([], dtype=np.float64)
+    scores = _title_scores(title_a, title_b, *sides(p.ALT_TITLE))
     scores = np.where(missing, 0.0, scores)
+    supplement_a, supplement_b = sides(p.SUPPLEMENT)
+    issue_a, issue_b = sides(p.ISSUE)
+    end_a, end_b = sides(p.PAGE_END)
+    doi_a, doi_b = sides(p.DOI)
+    journal_a, journal_b = sides(p.JOURNAL)
     same_volume = _both(volume_a, volume_b) & (volume_a == volume_b)
     same_page = _both(page_a, page_b) & (page_a == page_b)
+    # the same range with a mistyped first page ("2297-2108" / "2097-2108")
+    same_last_page = _both(end_a, end_b) & (end_a == end_b)
+    # an article number (the DOI's last number) given as the page by one record only
+    article_number_page = (_is_doi_number(page_a, doi_a) != _is_doi_number(page_b, doi_b))
+    page_conflict = _both(page_a, page_b) & (page_a != page_b) & ~same_last_page & ~article_number_page
+    venue_conflict = _both(journal_a, journal_b) & (journal_a != journal_b)
+    for position in np.flatnonzero(venue_conflict):
+        venue_conflict[position] = not p.venues_agree(journal_a[position], journal_b[position])
+    # a proceedings volume named once by its series, once by its conference: the same pages in one volume
+    venue_conflict &= ~(same_volume & same_page & same_last_page)
+    # a supplement's number exported as the volume ("Suppl 3" of volume 30 given as volume 3)
+    supplement_as_volume = (((supplement_b != "") & (volume_a == supplement_b))
+                            | ((supplement_a != "") & (volume_b == supplement_a)))
+    # an article number exported as the issue, the record then having no page
+    article_number_as_issue = (((page_a == "") & (issue_a != "") & (issue_a == page_b))
+                               | ((page_b == "") & (issue_b != "") & (issue_b == page_a)))
+    volume_conflict = _both(volume_a, volume_b) & (volume_a != volume_b) & ~supplement_as_volume
+    same_venue_volume = same_volume | (~volume_conflict & _both(journal_a, journal_b) & ~venue_conflict)
     partial = np.zeros(len(pairs), dtype=np.float64)
-    wanted = np.flatnonzero(same_volume & same_page & ~missing)
+    same_doi = _both(doi_a, doi_b) & (doi_a == doi_b)
+    wanted = np.flatnonzero(((same_venue_volume & same_page) | same_doi) & ~missing)
     if len(wanted):
         partial[wanted] = process.cpdist(title_a[wanted].tolist(), title_b[wanted].tolist(),
                                          scorer=fuzz.partial_ratio, dtype=np.float64)
     key_a, key_b = sides(p.RECORD_KEY)
-    doi_a, doi_b = sides(p.DOI)
     family_a, family_b = sides(p.FAMILY)
     name_a, name_b = sides(p.FIRST_AUTHOR)
     year_a, year_b = sides(p.YEAR)
-    issue_a, issue_b = sides(p.ISSUE)
-    journal_a, journal_b = sides(p.JOURNAL)
     notice_a, notice_b = sides(p.NOTICE)
     numbers_a, numbers_b = sides(p.TITLE_NUMBERS)
     part_a, part_b = sides(p.PART)
+    protocol_a, protocol_b = sides(p.PROTOCOL)
+    kind_a, kind_b = sides(p.KIND)
+    abstract_a, abstract_b = sides(p.MEETING_ABSTRACT)
+    stem_a, stem_b = sides(p.DOI_STEM)
+    cochrane_a, cochrane_b = sides(p.COCHRANE)
+    issue_known_same = ~_both(issue_a, issue_b) | (issue_a == issue_b)
+    # the same article under two DOIs (a publisher's old and new DOI): one volume, issue, page range, year
+    same_full_citation = (same_volume & issue_known_same & same_page & same_last_page & (year_a == year_b)
+                          & (scores >= DOI_VARIANT_TITLE))
     pair_keys = _pair_key(key_a, key_b)
     return pd.DataFrame({
         POS_A: a, POS_B: b, KEY_A: key_a, KEY_B: key_b,
         TITLE_SCORE: scores,
         TITLE_MISSING: missing,
-        SAME_DOI: _both(doi_a, doi_b) & (doi_a == doi_b),
-        DOI_CONFLICT: _both(doi_a, doi_b) & (doi_a != doi_b),
+        SAME_DOI: same_doi,
+        DOI_CONFLICT: (_both(stem_a, stem_b) & (stem_a != stem_b) & ~same_full_citation
+                       & ~_one_starts_the_other(stem_a, stem_b)),
+        SAME_COCHRANE: _both(cochrane_a, cochrane_b) & (cochrane_a == cochrane_b),
         SAME_KEY: _both(key_a, key_b) & (key_a == key_b),
         REF_KEY: np.strings.startswith(_text(key_a), "ref:"),
         SAME_FIRST_AUTHOR: first_authors_agree(family_a, family_b, name_a, name_b),
         TITLE_PARTIAL: partial,
         SAME_VOLUME: same_volume,
+        SAME_VENUE_VOLUME: same_venue_volume,
+        SAME_ISSUE: _both(issue_a, issue_b) & (issue_a == issue_b),
+        SAME_LAST_PAGE: same_last_page,
         SAME_PAGE: same_page,
         YEAR_GAP: np.where((year_a >= 0) & (year_b >= 0), np.abs(year_a - year_b), -1),
-        VOLUME_CONFLICT: _both(volume_a, volume_b) & (volume_a != volume_b),
-        PAGE_CONFLICT: _both(page_a, page_b) & (page_a != page_b),
+        VOLUME_CONFLICT: volume_conflict,
+        PAGE_CONFLICT: page_conflict,
         SAME_ISSUE_OF_JOURNAL: (_both(journal_a, journal_b) & (journal_a == journal_b)
                                 & _both(volume_a, volume_b) & (volume_a == volume_b)
                                 & _both(issue_a, issue_b) & (issue_a == issue_b)),
-        ISSUE_CONFLICT: (same_volume & ~(same_page & np.strings.isdigit(_text(page_a)))
-                         & _numbers_differ(issue_a, issue_b)),
+        ISSUE_CONFLICT: (same_volume & ~((same_page | same_last_page) & np.strings.isdigit(_text(page_a)))
+                         & _numbers_differ(issue_a, issue_b) & ~article_number_as_issue),
         NUMBERS_CONFLICT: _number_sets_conflict(numbers_a, numbers_b),
         NOTICE_CONFLICT: notice_a != notice_b,
+        VENUE_CONFLICT: venue_conflict,
+        KIND_CONFLICT: _both(kind_a, kind_b) & (kind_a != kind_b),
+        ABSTRACT_CONFLICT: abstract_a != abstract_b,
         PART_CONFLICT: _both(part_a, part_b) & (part_a != part_b),
+        PROTOCOL_CONFLICT: protocol_a != protocol_b,
         HUMAN_SAME: pd.Series(pair_keys, dtype=object).isin(decision_key_pairs(decisions, SAME)).to_numpy(),
         HUMAN_DIFFERENT: pd.Series(pair_keys, dtype=object).isin(decision_key_pairs(decisions, DIFFERENT)).to_numpy(),
     })

@@ -127,8 +127,8 @@ def studies(ordered: pd.DataFrame, label: np.ndarray, study: np.ndarray, kept: n
     empty, else the first non-empty by record_id) with the record it came from."""
     positions = np.arange(len(label))
     record_ids = ordered[col.RECORD_ID].to_numpy(dtype=object)
-    clusters, starts = np.unique(label, return_index=True)  # label = first position, so sorted
-    members = np.split(np.argsort(label, kind="stable"), starts[1:]) if len(label) else []
+    clusters, sizes = np.unique(label, return_counts=True)  # label = first position, so sorted
+    members = np.split(np.argsort(label, kind="stable"), np.cumsum(sizes)[:-1]) if len(label) else []
     preference = np.lexsort((positions, kept != positions, label))  # per cluster: kept, then by record_id
     table = pd.DataFrame({
         col.STUDY_ID: study[clusters],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -21,6 +22,7 @@ INPUT_ROW = "input_row"  # the record's row position in the input frame
 RECORD_ID = col.RECORD_ID
 RECORD_KEY = col.RECORD_KEY
 TITLE = "title_norm"  # see match_title
+ALT_TITLE = "alt_title"  # see alternative_title: a title given beside the main one in brackets, else ""
 FAMILY = "family"  # first author's family slug; "" when there is no author
 FIRST_AUTHOR = "first_author"  # first author's family and given names, folded; "" when none
 YEAR = "year_int"  # publication year, -1 when unknown
@@ -28,22 +30,37 @@ JOURNAL = "journal_folded"
 VOLUME = "volume_norm"
 ISSUE = "issue_norm"
 PAGE_START = "page_start_norm"
+PAGE_END = "page_end_norm"  # last page of a real range (first < last), "" otherwise; see page_end_of
+SUPPLEMENT = "supplement"  # the supplement number or letter ("30 Suppl 3" -> "3"), "" when none
 DOI = "doi_norm"
+DOI_STEM = "doi_stem"  # see doi_stem: the DOI without punctuation or a figure / table suffix
+COCHRANE = "cochrane"  # a Cochrane review's number ("cd009270") from its DOI or pages, else ""
+KIND = "kind"  # conference | journal_article | "" (any other or unknown entry type)
+MEETING_ABSTRACT = "meeting_abstract"  # "abstract" when the record looks like a meeting abstract, else ""
 NOTICE = "notice"  # "" for an article; erratum | retraction | comment | reply for a notice about one
+PROTOCOL = "protocol"  # "protocol" when the title announces a study protocol, else ""
 PART = "part"  # the part number a title declares ("Part II" -> "2"), "" when none
 TITLE_NUMBERS = "title_numbers"  # the numbers in the title, sorted and space-joined
 
-PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, FAMILY, FIRST_AUTHOR, YEAR, JOURNAL, VOLUME, ISSUE,
-                PAGE_START, DOI, NOTICE, PART, TITLE_NUMBERS]
+PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, ALT_TITLE, FAMILY, FIRST_AUTHOR, YEAR, JOURNAL, VOLUME, ISSUE,
+                PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, COCHRANE, KIND, MEETING_ABSTRACT, NOTICE, PROTOCOL,
+                PART, TITLE_NUMBERS]
 
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
 _FIRST_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}[\s\-]?\d+[A-Za-z]?|[ivxlcdmIVXLCDM]+)\b")
 _BRACKETED = re.compile(r"\[([^\]]*)(?:\]|$)")  # a bracket left open by a truncated title runs to the end
 _LEADING_NUMBER = re.compile(r"^\s*0*(\d+)")
+_PAGE_RANGE = re.compile(r"^\s*[A-Za-z]{0,3}(\d+)\s*[-\u2013]+\s*([A-Za-z]{0,3})(\d+)\s*$")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
 _WORD_NUMBER = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _PART = re.compile(r"\bpart (\d{1,2}|" + "|".join(_ROMAN) + "|" + "|".join(_WORD_NUMBER) + r")\b")
 _NUMBER = re.compile(r"\b\d+\b")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# a page range a spreadsheet read as a date: "11-19" -> "Nov-19", "10-7" (MEDLINE's 10-17) -> "10-Jul"
+_MONTH_FIRST = re.compile(r"^\s*(" + "|".join(_MONTHS) + r")[a-z]*[\s\-/]+\d{1,4}\s*$", re.IGNORECASE)
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[\s\-/]+(?:" + "|".join(_MONTHS) + r")[a-z]*\s*$", re.IGNORECASE)
+_SUPPLEMENT_MARK = re.compile(r"\b(?:suppl(?:ement)?|supp|sup)\b\.?\s*(\d+|[a-z]\b)?|^\s*s(\d+)\s*$",
+                              re.IGNORECASE)
 
 # Notices about another publication, recognised from the raw title (lower case) or the
 # publication types. Each pattern is anchored or specific enough not to catch ordinary titles
@@ -106,7 +123,15 @@ def page_start_of(page_start: str, pages: str) -> str:
 
     A letter prefix (electronic or supplement locators: "e123", "S12", "c37"), spaces and leading
     zeros are dropped, so "e0123" and "123" compare equal; a page without digits is kept folded.
+    A range that a spreadsheet turned into a date gets its first page back: "Nov-19" (11-19) is
+    11, "10-Jul" (10-7, i.e. 10-17) is 10.
     """
+    month_first = _MONTH_FIRST.match(pages or "")
+    if month_first:
+        return str(_MONTHS.index(month_first.group(1).lower()[:3]) + 1)
+    day_first = _DAY_FIRST.match(pages or "")
+    if day_first:
+        return str(int(day_first.group(1)))
     text = page_start.strip() if page_start and page_start.strip() else ""
     if not text:
         found = _FIRST_PAGE.match(pages or "")
@@ -122,6 +147,105 @@ def simple_value(text: str) -> str:
     return number.group(1) if number else fold(text).replace(" ", "")
 
 
+def volume_value(text: str) -> str:
+    """Volume for comparison: :func:`simple_value`, except that a fragment left by a parser that
+    split "30 (Suppl 3)" ("3)", "A)") or a bare supplement ("Suppl 2") is unknown (""), and a
+    volume behind words ("Japanese journal of clinical medicine. 69", a journal title spilled
+    into the field) is its last number."""
+    text = (text or "").strip()
+    if (")" in text and "(" not in text) or (_SUPPLEMENT_MARK.match(text) and not _LEADING_NUMBER.match(text)):
+        return ""
+    if _LEADING_NUMBER.match(text):
+        return simple_value(text)
+    numbers = _NUMBER.findall(text)
+    return str(int(numbers[-1])) if numbers else fold(text).replace(" ", "")
+
+
+def supplement_of(volume: str, issue: str) -> str:
+    """The supplement number or letter a volume or issue names ("SUPPL. 3", "147 Suppl 1",
+    "S2" -> "3", "1", "2"), lower case; "" when neither names one."""
+    for text in (issue or "", volume or ""):
+        found = _SUPPLEMENT_MARK.search(text)
+        if found and (found.group(1) or found.group(2)):
+            return str(found.group(1) or found.group(2)).lower().lstrip("0") or "0"
+    return ""
+
+
+_VENUE_STOP_WORDS = frozenset({"the", "of", "and", "for", "in", "on", "a", "an", "de", "la", "le", "des", "du", "der",
+                               "und", "fur", "y", "e", "et", "proceedings", "proc", "annual"})
+
+
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)?$")
+
+
+def _abbreviates(token: str, words: list[str]) -> bool:
+    """Whether ``token`` is made of a non-empty prefix of every word in order ("amcis": americas
+    conference information systems)."""
+    if not words:
+        return not token
+    first, rest = words[0], words[1:]
+    return any(token.startswith(first[:length]) and _abbreviates(token[length:], rest)
+               for length in range(min(len(first), len(token)), 0, -1))
+
+
+def venues_agree(venue_a: str, venue_b: str) -> bool:
+    """Whether two folded journal (or proceedings) names can name the same venue.
+
+    The words of the name with fewer words must appear, in order, in the other, each word being
+    a prefix of its partner or the partner of it ("j pharmacol sci" / "journal of pharmacological
+    sciences", "med clin barc" / "medicina clinica", "faseb j" / "faseb journal conference
+    experimental biology"), or one name must carry the other's acronym, made of a prefix of each
+    of its words ("icis transforming society" / "international conference on information systems",
+    "amcis 2017 proceedings" / "americas conference ..."). Numbers, ordinals and "proceedings" do
+    not count. Unknown names (empty, or only stop
+    words) agree with anything.
+    """
+    words_a = [word for word in venue_a.split() if word not in _VENUE_STOP_WORDS and not _ORDINAL.match(word)]
+    words_b = [word for word in venue_b.split() if word not in _VENUE_STOP_WORDS and not _ORDINAL.match(word)]
+    if not words_a or not words_b or words_a == words_b:
+        return True
+    short, long = sorted((words_a, words_b), key=len)
+    for words, other in ((words_a, words_b), (words_b, words_a)):
+        if len(words) >= 3 and any(len(token) >= 3 and _abbreviates(token, words) for token in other):
+            return True
+    position = 0
+    for word in short:
+        while position < len(long) and not (long[position].startswith(word) or word.startswith(long[position])):
+            position += 1
+        if position == len(long):
+            return False
+        position += 1
+    return True
+
+
+_DOI_PART_SUFFIX = re.compile(r"\.[gts]\d{3,4}$")  # a figure, table or supplement of an article (PLoS)
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
+_COCHRANE_DOI = re.compile(r"14651858\.(cd\d{6})")
+_COCHRANE_PAGES = re.compile(r"^\s*(cd\d{6})\s*$", re.IGNORECASE)
+
+
+def doi_stem(doi_norm: str) -> str:
+    """A normalised DOI without a figure / table suffix (".g001") and without punctuation, so that
+    the same DOI typed "3-12" or "3_12", "jas.2013" or "jas2013" has one stem."""
+    return _NOT_ALPHANUMERIC.sub("", _DOI_PART_SUFFIX.sub("", doi_norm or ""))
+
+
+def cochrane_number(doi_norm: str, pages: str, journal: str) -> str:
+    """The review number ("cd009270") of a Cochrane review, from its DOI (10.1002/14651858.CD009270
+    .pub3) or, in a Cochrane journal, from its pages ("CD009270"); "" for anything else."""
+    found = _COCHRANE_DOI.search(doi_norm or "")
+    if found:
+        return found.group(1)
+    in_pages = _COCHRANE_PAGES.match(pages or "")
+    return in_pages.group(1).lower() if in_pages and "cochrane" in fold(journal) else ""
+
+
+def doi_value(text: str) -> str:
+    """:func:`pipeline.keys.normalize_doi` of the DOI with percent-escapes decoded
+    ("10.1016/s0025-7753%2817%2930624-3" is "10.1016/s0025-7753(17)30624-3")."""
+    return normalize_doi(unquote(text or ""))
+
+
 def match_title(title: str) -> str:
     """The title to compare: :func:`pipeline.keys.normalize_title` without bracketed notes, even
     one left open by truncation ("...[Erratum appears in J Pediatr"), except that a title made
@@ -132,6 +256,36 @@ def match_title(title: str) -> str:
     parts = [fold(part) for part in _BRACKETED.findall(title or "")]
     longest = max(parts, key=len) if parts else ""
     return longest or normalize_title(title)
+
+
+ALTERNATIVE_TITLE_WORDS = 3  # a bracketed part needs at least this many words to be read as a title
+
+
+def alternative_title(title: str) -> str:
+    """The longest bracketed part of a title that also has words outside brackets, folded, when it
+    has at least ALTERNATIVE_TITLE_WORDS words: the original-language title an English record
+    carries ("Crowdwork: ... [Arbeiten in der Crowd: ...]"); "" otherwise ("[Review]", "[Spanish]")."""
+    if not fold(_BRACKETED.sub(" ", title or "")):
+        return ""
+    parts = [fold(part) for part in _BRACKETED.findall(title or "")]
+    longest = max(parts, key=len) if parts else ""
+    return longest if len(longest.split()) >= ALTERNATIVE_TITLE_WORDS else ""
+
+
+def page_end_of(page_start: str, page_end: str, pages: str) -> str:
+    """The last page of a real range (last page not the first, "601-10" read as 601-610), as a
+    number; "" for a single page, an unreadable range or none, so that only ranges compare. A
+    range whose first page is mistyped ("2297-2108") keeps its last page."""
+    found = _PAGE_RANGE.match(pages or "")
+    if found:
+        start, end = found.group(1), found.group(3)
+        if len(end) < len(start):
+            end = start[: len(start) - len(end)] + end
+    else:
+        start, end = (page_start or "").strip(), (page_end or "").strip()
+    if not (start.isdigit() and end.isdigit()) or int(end) == int(start):
+        return ""
+    return str(int(end))
 
 
 def notice_kind(title: str, publication_types: str) -> str:
@@ -155,6 +309,41 @@ def notice_kind(title: str, publication_types: str) -> str:
         if folded_types.intersection(names):
             return kind
     return ""
+
+
+_MEETING = re.compile(r"\b(?:conference|congress|meeting|symposium|abstracts?)\b")
+_ONE_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}\d+)\s*[-\u2013]+\s*([A-Za-z]{0,3}\d+)\s*$")
+
+
+def meeting_abstract(entry_type: str, journal: str, volume: str, issue: str, pages: str) -> str:
+    """``abstract`` when a record looks like a meeting abstract or paper: a conference entry type;
+    its journal names a conference,
+    congress, meeting, symposium or abstracts; its volume or issue names a supplement (or is the
+    fragment "10S)" of one); or its pages are one page written as a range ("43-43"); else ""."""
+    if kind_of(entry_type) == "conference":
+        return "abstract"
+    fragment = ")" in (volume or "") and "(" not in (volume or "")
+    one_page = _ONE_PAGE.match(pages or "")
+    if (_MEETING.search(fold(journal)) or fragment or supplement_of(volume, issue)
+            or (one_page and one_page.group(1).lower() == one_page.group(2).lower())):
+        return "abstract"
+    return ""
+
+
+def kind_of(entry_type: str) -> str:
+    """``conference`` or ``journal_article`` for those entry types, else ""."""
+    kind = (entry_type or "").strip().lower()
+    return kind if kind in ("conference", "journal_article") else ""
+
+
+_PROTOCOL = re.compile(r"\b(?:study|trial|review|research|evaluation) protocol\b|\bprotocol (?:for|of) an?\b|"
+                       r"^protocol\b|\bprotocol$")
+
+
+def protocol_of(title_norm: str) -> str:
+    """``protocol`` when a normalised title announces a study protocol ("... : study protocol for a
+    randomised trial", "Protocol: ..."), else ""."""
+    return "protocol" if _PROTOCOL.search(title_norm) else ""
 
 
 def part_number(title_norm: str) -> str:
@@ -194,18 +383,31 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         RECORD_ID: records[col.RECORD_ID].to_numpy(dtype=object),
         RECORD_KEY: records[col.RECORD_KEY].to_numpy(dtype=object),
         TITLE: titles.to_numpy(),
+        ALT_TITLE: _map_unique(records[col.TITLE], alternative_title),
         FAMILY: _texts(slug for slug, _ in authors),
         FIRST_AUTHOR: _texts(name for _, name in authors),
         YEAR: _map_unique(records[col.YEAR], year_of).astype(np.int64),
         JOURNAL: _map_unique(records[col.JOURNAL], fold),
-        VOLUME: _map_unique(records[col.VOLUME], simple_value),
+        VOLUME: _map_unique(records[col.VOLUME], volume_value),
         ISSUE: _map_unique(records[col.ISSUE], simple_value),
         PAGE_START: _texts(page_start_of(start, pages)
                            for start, pages in zip(records[col.PAGE_START], records[col.PAGES])),
-        DOI: _map_unique(records[col.DOI], normalize_doi),
+        PAGE_END: _texts(page_end_of(start, end, pages) for start, end, pages
+                         in zip(records[col.PAGE_START], records[col.PAGE_END], records[col.PAGES])),
+        SUPPLEMENT: _texts(supplement_of(volume, issue)
+                           for volume, issue in zip(records[col.VOLUME], records[col.ISSUE])),
+        DOI: _map_unique(records[col.DOI], doi_value),
+        COCHRANE: _texts(cochrane_number(doi_value(doi), pages, journal)
+                         for doi, pages, journal in zip(records[col.DOI], records[col.PAGES], records[col.JOURNAL])),
+        KIND: _map_unique(records[col.ENTRY_TYPE], kind_of),
+        MEETING_ABSTRACT: _texts(meeting_abstract(*fields) for fields in
+                                 zip(records[col.ENTRY_TYPE], records[col.JOURNAL], records[col.VOLUME],
+                                     records[col.ISSUE], records[col.PAGES])),
         NOTICE: _texts(notice_kind(title, types)
                        for title, types in zip(records[col.TITLE], records[col.PUBLICATION_TYPES])),
+        PROTOCOL: _texts(map(protocol_of, titles)),
         PART: _texts(map(part_number, titles)),
         TITLE_NUMBERS: _texts(map(title_numbers, titles)),
     })
-    return frame.sort_values(RECORD_ID, kind="stable").reset_index(drop=True)
+    frame[DOI_STEM] = _texts(map(doi_stem, frame[DOI]))
+    return frame[PREP_COLUMNS].sort_values(RECORD_ID, kind="stable").reset_index(drop=True)

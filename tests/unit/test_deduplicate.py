@@ -17,9 +17,11 @@ from pipeline import columns as col
 from pipeline.config import DedupSettings
 from pipeline.dedup.block import MAX_BLOCK, WINDOW, candidate_pairs
 from pipeline.dedup.match import RULES, apply_rules, pair_features
-from pipeline.dedup.prep import PREP_COLUMNS, notice_kind, part_number, prep
-from pipeline.deduplicate import (PAIR_COLUMNS, STUDY_COLUMNS, deduplicate, records_from_benchmark, summary,
-                                  validate_duplicate_decisions)
+from pipeline.dedup.prep import (PREP_COLUMNS, alternative_title, doi_value, meeting_abstract, notice_kind,
+                                  page_end_of, page_start_of, part_number, prep, protocol_of, supplement_of,
+                                  venues_agree, volume_value)
+from pipeline.deduplicate import (PAIR_COLUMNS, STANDALONE_COLUMNS, STUDY_COLUMNS, deduplicate, is_benchmark_table,
+                                  records_from_benchmark, standalone, summary, validate_duplicate_decisions)
 from pipeline.errors import CheckError, DecisionError, PipelineError
 from pipeline.io import dumps
 from pipeline.keys import record_key
@@ -34,7 +36,8 @@ def make_records(rows: list[dict]) -> pd.DataFrame:
     for index, fields in enumerate(rows):
         row = {name: "" for name in col.RECORD_COLUMNS}
         row.update({col.RECORD_ID: fields.get("record_id", f"t:{index:03d}"), col.SOURCE: "t", col.FILE: "t.ris",
-                    col.LINE: str(index + 1), col.FORMAT: "ris", col.ENTRY_TYPE: "journal_article",
+                    col.LINE: str(index + 1), col.FORMAT: "ris",
+                    col.ENTRY_TYPE: fields.get("entry_type", "journal_article"),
                     col.KEYWORDS: "[]", col.RAW: "{}"})
         row.update({name: str(fields.get(name, "")) for name in TEXT_FIELDS})
         authors = fields.get("authors", [])
@@ -371,3 +374,150 @@ def test_records_from_benchmark_maps_columns() -> None:
 def test_records_from_benchmark_needs_its_columns() -> None:
     with pytest.raises(PipelineError, match="benchmark table lacks column\\(s\\) author, title"):
         records_from_benchmark(pd.DataFrame({"ID": ["x"], "year": ["2000"]}), "stroke")
+
+
+def test_records_from_benchmark_takes_booktitle_and_issue_when_journal_and_number_are_absent() -> None:
+    frame = pd.DataFrame([{"ID": "id_2", "ENTRYTYPE": "inproceedings", "author": "Deng, Chaoqun", "year": "2017",
+                           "title": "Trust in the sharing economy", "journal": "",
+                           "booktitle": "Americas Conference on Information Systems", "issue": "4"}])
+    row = records_from_benchmark(frame, "special").iloc[0]
+    assert (row[col.JOURNAL], row[col.ISSUE], row[col.ENTRY_TYPE]) == (
+        "Americas Conference on Information Systems", "4", "conference")
+
+
+@pytest.mark.parametrize(("columns", "expected"), [
+    (["ID", "ENTRYTYPE", "author", "year", "title", "journal"], True),
+    (["ID", "title", "year", "author", "pages"], True),
+    (["record_id", "title", "authors", "year"], False),
+], ids=["bib_dedupe_layout", "minimal_layout", "pipeline_records"])
+def test_is_benchmark_table(columns: list[str], expected: bool) -> None:
+    assert is_benchmark_table(columns) is expected
+
+
+# --- normalisation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("page_start", "pages", "expected"), [
+    ("", "Nov-19", "11"), ("", "11-Sep", "11"), ("", "Oct-17", "10"), ("", "10-Jul", "10"),
+    ("", "e0123", "123"), ("", "S124", "124"), ("601", "601-10", "601"), ("", "", ""),
+], ids=["month_first_date", "day_first_date", "october", "july", "electronic_prefix", "supplement_page",
+        "page_start_cell", "none"])
+def test_page_start_of(page_start: str, pages: str, expected: str) -> None:
+    assert page_start_of(page_start, pages) == expected
+
+
+@pytest.mark.parametrize(("pages", "expected"), [
+    ("601-10", "610"), ("2297-2108", "2108"), ("945-945", ""), ("945", ""), ("S12-S15", "15"), ("", ""),
+], ids=["abbreviated_range", "mistyped_first_page", "one_page_as_range", "one_page", "supplement_range", "none"])
+def test_page_end_of(pages: str, expected: str) -> None:
+    assert page_end_of("", "", pages) == expected
+
+
+@pytest.mark.parametrize(("volume", "expected"), [
+    ("35 Suppl 1", "35"), ("007", "7"), ("3)", ""), ("A)", ""), ("Suppl 2", ""),
+    ("Japanese journal of clinical medicine. 69", "69"), ("11 (3) (no pagination)", "11"), ("", ""),
+], ids=["supplement_after_volume", "leading_zeros", "split_fragment", "letter_fragment", "bare_supplement",
+        "journal_words_before", "issue_in_brackets", "empty"])
+def test_volume_value(volume: str, expected: str) -> None:
+    assert volume_value(volume) == expected
+
+
+@pytest.mark.parametrize(("volume", "issue", "expected"), [
+    ("30", "SUPPL. 3", "3"), ("147 Suppl 1", "", "1"), ("128", "3 SUPPL. 1", "1"), ("35", "SUPPL. A", "a"),
+    ("8", "S2", "2"), ("8", "2", ""), ("61", "Supplement_1", ""),
+], ids=["issue_suppl", "volume_suppl", "issue_then_suppl", "letter", "s_number", "plain_issue", "underscored"])
+def test_supplement_of(volume: str, issue: str, expected: str) -> None:
+    assert supplement_of(volume, issue) == expected
+
+
+@pytest.mark.parametrize(("doi", "expected"), [
+    ("10.1016/s0025-7753%2817%2930624-3", "10.1016/s0025-7753(17)30624-3"),
+    ("http://dx.doi.org/10.1002/DMRR.2604", "10.1002/dmrr.2604"),
+    ("not a doi", ""),
+], ids=["percent_encoded", "resolver_prefix", "not_doi_shaped"])
+def test_doi_value(doi: str, expected: str) -> None:
+    assert doi_value(doi) == expected
+
+
+@pytest.mark.parametrize(("venue_a", "venue_b", "agree"), [
+    ("j pharmacol sci", "journal of pharmacological sciences", True),
+    ("med clin barc", "medicina clinica", True),
+    ("faseb journal conference experimental biology", "faseb j", True),
+    ("icis transforming society with digital innovation", "international conference on information systems", True),
+    ("amcis 2017 proceedings", "americas conference on information systems", True),
+    ("2010 ieee international conference on systems man", "ieee international conference on systems man", True),
+    ("diabetes", "faseb journal", False),
+    ("international conference on information systems",
+     "proceedings of the 51st hawaii international conference on system sciences", False),
+    ("haematologica the hematology journal", "british journal of haematology", False),
+    ("", "anything", True),
+], ids=["abbreviated", "both_abbreviated", "conference_suffix", "acronym", "acronym_of_prefixes", "year_prefix",
+        "different_journals", "different_conferences", "different_haematology_journals", "unknown"])
+def test_venues_agree(venue_a: str, venue_b: str, agree: bool) -> None:
+    assert venues_agree(venue_a, venue_b) is agree
+    assert venues_agree(venue_b, venue_a) is agree
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Crowdwork: applying a theory [Arbeiten in der Crowd: Perspektiven]", "arbeiten in der crowd perspektiven"),
+    ("Effects of statins [Review]", ""),
+    ("[Protective effects of incretin on atherosclerosis]. [Japanese]", ""),
+    ("Plain title", ""),
+], ids=["original_language_title", "note", "translated_title_only", "none"])
+def test_alternative_title(title: str, expected: str) -> None:
+    assert alternative_title(title) == expected
+
+
+@pytest.mark.parametrize(("entry_type", "journal", "volume", "issue", "pages", "expected"), [
+    ("conference", "ICIS", "", "", "", "abstract"),
+    ("journal_article", "Neurology. Conference: 68th Annual Meeting", "86", "", "", "abstract"),
+    ("journal_article", "Diabetes", "61", "SUPPL. 1", "A121", "abstract"),
+    ("journal_article", "Transplantation", "10S)", "", "1150", "abstract"),
+    ("journal_article", "Australas J Dermatol", "60", "", "43-43", "abstract"),
+    ("journal_article", "World Neurosurg", "86", "", "432-449", ""),
+], ids=["conference_entry", "conference_journal", "supplement_issue", "supplement_fragment", "one_page_range",
+        "article"])
+def test_meeting_abstract(entry_type: str, journal: str, volume: str, issue: str, pages: str, expected: str) -> None:
+    assert meeting_abstract(entry_type, journal, volume, issue, pages) == expected
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("mindfulness for nurses study protocol for a randomised controlled trial", "protocol"),
+    ("protocol a trial of mindfulness for nurses", "protocol"),
+    ("effect of a sepsis treatment protocol in the emergency department", ""),
+    ("mindfulness for nurses a randomised controlled trial", ""),
+], ids=["study_protocol", "leading_protocol", "protocol_as_topic", "results"])
+def test_protocol_of(title: str, expected: str) -> None:
+    assert protocol_of(title) == expected
+
+
+# --- standalone ---------------------------------------------------------------------------------
+
+
+def test_standalone_gives_one_row_per_input_record_in_input_order() -> None:
+    records = make_records([
+        {**TRIAL, "record_id": "medline:77"},
+        {**TRIAL, "record_id": "cinahl:5", "title": TRIAL["title"] + "."},
+        {**TRIAL, "record_id": "psyc:9", "authors": [["Okafor", "C."]]},
+        {"record_id": "medline:80", "title": "Another study", "authors": [["Ng", "T."]], "year": "2001"},
+    ]).assign(**{col.SOURCE: ["medline", "cinahl", "psyc", "medline"]})
+    result = standalone(records.iloc[[3, 0, 1, 2]], SETTINGS)
+    assert list(result.columns) == STANDALONE_COLUMNS
+    assert result[col.RECORD_ID].tolist() == ["80", "77", "5", "9"]
+    rows = result.set_index(col.RECORD_ID)
+    assert rows.loc["5", "study_id"] == rows.loc["77", "study_id"] != rows.loc["80", "study_id"]
+    assert sorted(rows.loc[["77", "5"], "decision"]) == ["duplicate", "maybe"]  # the kept one meets psyc:9
+    duplicate = rows.loc[["77", "5"]].query("decision == 'duplicate'")
+    assert duplicate["rule"].tolist() == ["same_record_key"]
+    assert (rows.loc["9", "decision"], rows.loc["9", "rule"]) == ("maybe", "strong_title_weak_agreement")
+    assert (rows.loc["80", "decision"], rows.loc["80", "rule"]) == ("kept", "")
+
+
+def test_standalone_follows_a_reviewers_decision() -> None:
+    records = make_records([{**TRIAL, "doi": "10.1000/a"}, {**TRIAL, "doi": "10.1000/b"}])
+    keys = records[col.RECORD_KEY].tolist()
+    apart = standalone(records, SETTINGS)
+    together = standalone(records, SETTINGS, decisions_frame([(keys[0], keys[1], "same")]))
+    assert apart["study_id"].nunique() == 2 and set(apart["decision"]) == {"kept"}
+    assert together["study_id"].nunique() == 1
+    assert sorted(zip(together["decision"], together["rule"])) == [("duplicate", "human_same"), ("kept", "")]
