@@ -115,6 +115,7 @@ class PrismaBox(str, Enum):
     INCLUDED = "included"  # the kept record of an included study
     PENDING_TA = "pending_title_abstract"  # awaiting a title/abstract decision (or conflict)
     PENDING_FT = "pending_full_text"  # awaiting a full-text decision (or conflict)
+    PREVIOUS = "previous_review"  # an update's record from an earlier search round (previous version)
 
 
 # --- criteria ------------------------------------------------------------------------------

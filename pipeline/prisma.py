@@ -20,9 +20,17 @@ so the columns (data, node, box, description, boxtext, tooltips, url, n), the ``
 and box identifiers and the row order match the template. Lists (``database_specific_results``,
 ``dbr_excluded``, ``other_excluded``) are written as ``Name, n; Name, n``; the package splits them on ``;``
 and cuts each name at its first comma, so commas and semicolons inside names become `` / ``; an empty list
-is a bare ``0``. Registers and a previous review are not modelled, so their rows hold 0. Box texts use the
-box labels of the PRISMA 2020 statement (Page et al. 2021, BMJ 372:n71); descriptions are this module's
-own; tooltips and urls (used only by the package's interactive HTML output) are left empty.
+is a bare ``0``. Registers are not modelled, so their rows hold 0. Box texts use the box labels of the
+PRISMA 2020 statement (Page et al. 2021, BMJ 372:n71); descriptions are this module's own; tooltips and
+urls (used only by the package's interactive HTML output) are left empty.
+
+Updated reviews. Records in the ``previous_review`` box come from exports of an earlier search round (see
+:mod:`pipeline.screen`); they stand outside the flow of new studies. The one record per earlier study
+whose ``screen_decision`` is ``included`` is a report of a study included in the previous version
+(``previous.reports``; ``previous.studies`` counts their study ids). Identification, screening and
+eligibility count current-round records only; ``included`` counts the new studies and ``total`` adds the
+previous ones, as the template's previous_studies, new_studies and total_studies rows do. The diagram
+gains the template's "Previous studies" column and total box whenever an earlier round exists.
 """
 
 from __future__ import annotations
@@ -38,14 +46,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.lines import Line2D
 
-from pipeline.columns import PRISMA_BOX, RECORD_ID, SCREEN_REASON, SOURCE, STUDY_ID, PrismaBox
+from pipeline.columns import PRISMA_BOX, RECORD_ID, SCREEN_DECISION, SCREEN_REASON, SOURCE, STUDY_ID, PrismaBox
 from pipeline.config import Settings
 from pipeline.errors import CheckError
 
 log = logging.getLogger(__name__)
 
 OTHER_METHODS = ("website", "organisation", "citation")
-REQUIRED_COLUMNS = (RECORD_ID, SOURCE, PRISMA_BOX, SCREEN_REASON, STUDY_ID)
+REQUIRED_COLUMNS = (RECORD_ID, SOURCE, PRISMA_BOX, SCREEN_REASON, STUDY_ID, SCREEN_DECISION)
 TEMPLATE_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
 
 _REMOVED = (PrismaBox.DUPLICATE, PrismaBox.AUTOMATION, PrismaBox.OTHER_REMOVED)
@@ -63,10 +71,14 @@ def count(records: pd.DataFrame, settings: Settings) -> dict:
     _require_known_boxes(records)
     tally = _tally(records, settings)
     boxes = _box_totals(tally)
-    other_rows = tally[tally["method"] != ""]
+    new_rows = tally[tally[PRISMA_BOX] != PrismaBox.PREVIOUS.value]
+    other_rows = new_rows[new_rows["method"] != ""]
     boxes_other = _box_totals(other_rows)
-    dbr_rows = tally[tally["method"] == ""]
+    dbr_rows = new_rows[new_rows["method"] == ""]
     included = records[PRISMA_BOX] == PrismaBox.INCLUDED.value
+    previous_included = (records[PRISMA_BOX] == PrismaBox.PREVIOUS.value) & (records[SCREEN_DECISION] == "included")
+    new_studies = int(records.loc[included, STUDY_ID].nunique())
+    previous_studies = int(records.loc[previous_included, STUDY_ID].nunique())
 
     boxes_dbr = {box: boxes[box] - boxes_other[box] for box in boxes}
     counts = {
@@ -118,7 +130,16 @@ def count(records: pd.DataFrame, settings: Settings) -> dict:
         },
         "included": {
             "reports": boxes[PrismaBox.INCLUDED.value],
-            "studies": int(records.loc[included, STUDY_ID].nunique()),
+            "studies": new_studies,
+        },
+        "previous": {
+            "records": boxes[PrismaBox.PREVIOUS.value],
+            "reports": int(previous_included.sum()),
+            "studies": previous_studies,
+        },
+        "total": {
+            "reports": boxes[PrismaBox.INCLUDED.value] + int(previous_included.sum()),
+            "studies": new_studies + previous_studies,
         },
     }
     return _sorted(counts)
@@ -168,8 +189,9 @@ def _by_reason(tally: pd.DataFrame, box: PrismaBox) -> dict[str, int]:
 
 
 def _database_counts(dbr_rows: pd.DataFrame, settings: Settings) -> dict[str, int]:
-    """Records per database name; every database source in the settings appears, with 0 if empty."""
-    counts = {source.name: 0 for source in settings.sources if not source.other_method}
+    """Records per database name; every database source of the current round appears, with 0 if empty."""
+    counts = {source.name: 0 for source in settings.sources
+              if not source.other_method and source.round == settings.current_round}
     for name, n in dbr_rows.groupby("name")["n"].sum().items():
         counts[str(name)] = counts.get(str(name), 0) + int(n)
     return counts
@@ -188,10 +210,14 @@ def check(counts: dict) -> None:
     """Raise CheckError naming every PRISMA identity whose numbers disagree."""
     problems = [_describe(label, value, terms) for label, value, terms in _identities(counts)
                 if value != sum(n for _, n in terms)]
-    studies, reports = _get(counts, "included", "studies"), _get(counts, "included", "reports")
-    if studies > reports or (reports > 0 and studies == 0):
-        problems.append(f"included studies {studies} do not fit included reports {reports}"
-                        " (every included study has at least one report)")
+    for part, label in (("included", "included"), ("previous", "previous"), ("total", "total")):
+        studies, reports = _get(counts, part, "studies"), _get(counts, part, "reports")
+        if studies > reports or (reports > 0 and studies == 0):
+            problems.append(f"{label} studies {studies} do not fit {label} reports {reports}"
+                            " (every included study has at least one report)")
+    if _get(counts, "previous", "reports") > _get(counts, "previous", "records"):
+        problems.append(f"previous reports {_get(counts, 'previous', 'reports')} exceed the "
+                        f"{_get(counts, 'previous', 'records')} records of the previous version")
     if problems:
         raise CheckError("PRISMA boxes do not add up: " + "; ".join(problems), where="prisma counts",
                          fix="each record must sit in exactly one prisma_box; rerun screen and prisma "
@@ -253,7 +279,13 @@ def _identities(counts: dict) -> list[tuple[str, int, list[tuple[str, int]]]]:
         ("records_total", get("records_total"), [(f"box {box}", n) for box, n in boxes.items()]),
         ("records_total", get("records_total"), [
             ("databases identified", get("identification", "databases_total")),
-            ("other methods identified", get("identification", "other_total"))]),
+            ("other methods identified", get("identification", "other_total")),
+            ("previous version records", get("previous", "records"))]),
+        ("previous version records", get("previous", "records"), box_sum(boxes, (PrismaBox.PREVIOUS,))),
+        ("total studies", get("total", "studies"), [
+            ("previous studies", get("previous", "studies")), ("new studies", get("included", "studies"))]),
+        ("total reports", get("total", "reports"), [
+            ("previous reports", get("previous", "reports")), ("new reports", get("included", "reports"))]),
         ("databases identified", get("identification", "databases_total"),
          [(f"database {name}", n) for name, n in _get(counts, "identification", "databases").items()]),
         ("other methods identified", get("identification", "other_total"),
@@ -324,7 +356,7 @@ _TEMPLATE_ROWS = (
     _Row("NA", "node16", "othstud", "Header of the other-methods column",
          "Identification of new studies via other methods"),
     _Row("website_results", "node17", "box11", "Records found on websites", "Websites"),
-    _Row("organisation_results", "NA", "box11", "Records found through organisations", "Organisations"),
+    _Row("organisation_results", "", "box11", "Records found through organisations", "Organisations"),
     _Row("citations_results", "NA", "box11", "Records found by citation searching", "Citation searching"),
     _Row("duplicates", "node8", "box3", "Records removed before screening as duplicates", "Duplicate records"),
     _Row("excluded_automatic", "NA", "box3", "Records removed before screening by automation tools",
@@ -368,10 +400,11 @@ def template(counts: dict, settings: Settings) -> pd.DataFrame:
     retrieval, eligibility = _get(counts, "retrieval"), _get(counts, "eligibility")
     removed, screening, included = (_get(counts, "removed_before_screening"), _get(counts, "screening"),
                                     _get(counts, "included"))
+    previous, total = _get(counts, "previous"), _get(counts, "total")
     databases = _ordered_databases(identification["databases"], settings)
     values: dict[str, object] = {
-        "previous_studies": 0,
-        "previous_reports": 0,
+        "previous_studies": previous["studies"],
+        "previous_reports": previous["reports"],
         "database_results": identification["databases_total"],
         "database_specific_results": _list_cell(databases),
         "register_results": 0,
@@ -394,8 +427,8 @@ def template(counts: dict, settings: Settings) -> pd.DataFrame:
         "other_excluded": _list_cell(_labelled_reasons(eligibility["other_excluded_by_reason"], settings)),
         "new_studies": included["studies"],
         "new_reports": included["reports"],
-        "total_studies": included["studies"],
-        "total_reports": included["reports"],
+        "total_studies": total["studies"],
+        "total_reports": total["reports"],
     }
     rows = [[row.data, row.node, row.box, row.description, row.boxtext, "", "", str(values.get(row.data, ""))]
             for row in _TEMPLATE_ROWS]
@@ -449,6 +482,7 @@ _COLUMN_GAP = 0.45
 _MARGIN = 0.2
 _PHASE_WIDTH = 0.32
 _MAIN_WIDTH = 2.5
+_PREVIOUS_WIDTH = 2.2
 _SIDE_WIDTH = 2.8
 _HEADER_COLOUR = "#ffd966"
 _OTHER_HEADER_COLOUR = "#d9d9d9"
@@ -515,14 +549,30 @@ def _other_pending(counts: dict) -> int:
     return _get(counts, "boxes_other_methods")[PrismaBox.PENDING_FT.value]
 
 
-def _texts(counts: dict, settings: Settings) -> dict[str, list[str]]:
+def _included_texts(counts: dict, update: bool) -> dict[str, list[str]]:
+    included, previous, total = _get(counts, "included"), _get(counts, "previous"), _get(counts, "total")
+    if not update:
+        return {"included": [f"Studies included in review {_n(included['studies'])}",
+                             f"Reports of included studies {_n(included['reports'])}"]}
+    return {
+        "previous_header": ["Previous studies"],
+        "previous": [f"Studies included in previous version of review {_n(previous['studies'])}",
+                     f"Reports of studies included in previous version of review {_n(previous['reports'])}"],
+        "included": [f"New studies included in review {_n(included['studies'])}",
+                     f"Reports of new included studies {_n(included['reports'])}"],
+        "total": [f"Total studies included in review {_n(total['studies'])}",
+                  f"Reports of total included studies {_n(total['reports'])}"],
+    }
+
+
+def _texts(counts: dict, settings: Settings, update: bool = False) -> dict[str, list[str]]:
     """The text of every box, by slot, before wrapping."""
     identification = _get(counts, "identification")
     removed, screening = _get(counts, "removed_before_screening"), _get(counts, "screening")
     retrieval, eligibility = _get(counts, "retrieval"), _get(counts, "eligibility")
-    included, other = _get(counts, "included"), _get(counts, "boxes_other_methods")
+    other = _get(counts, "boxes_other_methods")
     methods = identification["other_methods"]
-    return {
+    return _included_texts(counts, update) | {
         "header": ["Identification of new studies via databases and registers"],
         "other_header": ["Identification of new studies via other methods"],
         "identified": ["Records identified from:", f"Databases {_n(identification['databases_total'])}",
@@ -547,8 +597,6 @@ def _texts(counts: dict, settings: Settings) -> dict[str, list[str]]:
                      *_awaiting(eligibility["pending"] - _other_pending(counts))],
         "ft_excluded": [f"Reports excluded {_n(eligibility['dbr_excluded'])}",
                         *_reason_lines(eligibility["dbr_excluded_by_reason"], settings)],
-        "included": [f"Studies included in review {_n(included['studies'])}",
-                     f"Reports of included studies {_n(included['reports'])}"],
         "other_identified": ["Records identified from:", f"Websites {_n(methods['website'])}",
                              f"Organisations {_n(methods['organisation'])}",
                              f"Citation searching {_n(methods['citation'])}"],
@@ -562,27 +610,33 @@ def _texts(counts: dict, settings: Settings) -> dict[str, list[str]]:
     }
 
 
-# Rows of the diagram from top to bottom: (phase, {slot: column}).
+# Rows of the diagram from top to bottom: (phase, {slot: column}); slots whose column is not drawn are left out.
 _ROWS: tuple[tuple[str, dict[str, str]], ...] = (
-    ("", {"header": "main+side", "other_header": "other+other_side"}),
-    ("Identification", {"identified": "main", "removed": "side", "other_identified": "other"}),
+    ("", {"previous_header": "previous", "header": "main+side", "other_header": "other+other_side"}),
+    ("Identification", {"previous": "previous", "identified": "main", "removed": "side",
+                        "other_identified": "other"}),
     ("Screening", {"screened": "main", "excluded": "side"}),
     ("Screening", {"sought": "main", "not_retrieved": "side", "other_sought": "other",
                    "other_not_retrieved": "other_side"}),
     ("Screening", {"assessed": "main", "ft_excluded": "side", "other_assessed": "other",
                    "other_excluded": "other_side"}),
     ("Included", {"included": "main"}),
+    ("Included", {"total": "main"}),
 )
-_CENTRED = {"header", "other_header", "screened", "sought", "assessed", "included", "other_sought",
-            "other_assessed"}
+_CENTRED = {"header", "other_header", "previous_header", "screened", "sought", "assessed", "included", "total",
+            "other_sought", "other_assessed"}
 
 
-def _columns(with_other: bool) -> dict[str, tuple[float, float]]:
+def _columns(with_other: bool, with_previous: bool = False) -> dict[str, tuple[float, float]]:
     """Column name -> (left edge, width) in inches."""
     main = _MARGIN + _PHASE_WIDTH + 0.25
+    columns: dict[str, tuple[float, float]] = {}
+    if with_previous:
+        columns["previous"] = (main, _PREVIOUS_WIDTH)
+        main += _PREVIOUS_WIDTH + _COLUMN_GAP
     side = main + _MAIN_WIDTH + _COLUMN_GAP
-    columns = {"main": (main, _MAIN_WIDTH), "side": (side, _SIDE_WIDTH),
-               "main+side": (main, side + _SIDE_WIDTH - main)}
+    columns |= {"main": (main, _MAIN_WIDTH), "side": (side, _SIDE_WIDTH),
+                "main+side": (main, side + _SIDE_WIDTH - main)}
     if with_other:
         other = side + _SIDE_WIDTH + _COLUMN_GAP * 1.5
         other_side = other + _MAIN_WIDTH + _COLUMN_GAP
@@ -595,11 +649,18 @@ def _has_other_methods(counts: dict, settings: Settings) -> bool:
     return _get(counts, "identification", "other_total") > 0 or any(s.other_method for s in settings.sources)
 
 
-def _layout(texts: dict[str, list[str]], with_other: bool) -> tuple[dict[str, _Box], dict[str, list[str]],
-                                                                    list[tuple[str, float, float]], float, float]:
+def _is_update(counts: dict, settings: Settings) -> bool:
+    """Whether the diagram is for an updated review (records or sources of an earlier round)."""
+    return _get(counts, "previous", "records") > 0 or settings.current_round > 1
+
+
+def _layout(texts: dict[str, list[str]], with_other: bool, with_previous: bool = False
+            ) -> tuple[dict[str, _Box], dict[str, list[str]], list[tuple[str, float, float]], float, float]:
     """Boxes and wrapped lines per slot, phase bars (label, bottom, top), figure width and height."""
-    columns = _columns(with_other)
-    rows = [(phase, {slot: column for slot, column in slots.items() if column in columns}) for phase, slots in _ROWS]
+    columns = _columns(with_other, with_previous)
+    rows = [(phase, {slot: column for slot, column in slots.items() if column in columns and slot in texts})
+            for phase, slots in _ROWS]
+    rows = [(phase, slots) for phase, slots in rows if slots]
     lines = {slot: _wrap(texts[slot], columns[column][1]) for _, slots in rows for slot, column in slots.items()}
     heights = [max([_height(lines[slot]) for slot in slots] + [len(phase) * _CHAR * 1.25 + 2 * _PAD])
                for phase, slots in rows]
@@ -623,15 +684,17 @@ def _layout(texts: dict[str, list[str]], with_other: bool) -> tuple[dict[str, _B
 
 
 def diagram(counts: dict, settings: Settings) -> Figure:
-    """The PRISMA 2020 flow diagram for a new review (other-methods column when other methods are used)."""
+    """The PRISMA 2020 flow diagram: for a new review, or for an updated one (previous-studies column and a
+    total box) when an earlier search round exists; an other-methods column when other methods are used."""
     with_other = _has_other_methods(counts, settings)
-    boxes, lines, phases, width, height = _layout(_texts(counts, settings), with_other)
+    update = _is_update(counts, settings)
+    boxes, lines, phases, width, height = _layout(_texts(counts, settings, update), with_other, update)
     figure = Figure(figsize=(width, height), dpi=150)
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, width)
     axes.set_ylim(0, height)
     axes.set_axis_off()
-    fills = {"header": _HEADER_COLOUR, "other_header": _OTHER_HEADER_COLOUR}
+    fills = {"header": _HEADER_COLOUR, "other_header": _OTHER_HEADER_COLOUR, "previous_header": _OTHER_HEADER_COLOUR}
     for slot, box in boxes.items():
         _draw_box(axes, box, lines[slot], fills.get(slot, "white"), centred=slot in _CENTRED,
                   bold=slot in fills)
@@ -642,9 +705,9 @@ def diagram(counts: dict, settings: Settings) -> Figure:
         axes.text(bar.centre, bar.middle, label, rotation=90, ha="center", va="center", fontsize=_FONT_SIZE,
                   family=_FONT, fontweight="bold")
     for start, end in (("identified", "screened"), ("screened", "sought"), ("sought", "assessed"),
-                       ("assessed", "included"), ("other_identified", "other_sought"),
+                       ("assessed", "included"), ("included", "total"), ("other_identified", "other_sought"),
                        ("other_sought", "other_assessed")):
-        if start in boxes:
+        if start in boxes and end in boxes:
             _arrow(axes, (boxes[start].centre, boxes[start].y), (boxes[end].centre, boxes[end].top))
     for main, side in (("identified", "removed"), ("screened", "excluded"), ("sought", "not_retrieved"),
                        ("assessed", "ft_excluded"), ("other_sought", "other_not_retrieved"),
@@ -656,6 +719,11 @@ def diagram(counts: dict, settings: Settings) -> Figure:
         axes.add_line(Line2D([source.centre, source.centre], [source.y, target.middle], color="black",
                              linewidth=0.8))
         _arrow(axes, (source.centre, target.middle), (target.right, target.middle))
+    if update:
+        source, target = boxes["previous"], boxes["total"]
+        axes.add_line(Line2D([source.centre, source.centre], [source.y, target.middle], color="black",
+                             linewidth=0.8))
+        _arrow(axes, (source.centre, target.middle), (target.x, target.middle))
     return figure
 
 
@@ -695,4 +763,7 @@ def summary(counts: dict) -> str:
     if pending:
         parts.append(f"{pending} awaiting a decision")
     parts.append(f"{_get(counts, 'included', 'reports')} included ({_get(counts, 'included', 'studies')} studies)")
+    if _get(counts, "previous", "records"):
+        parts.append(f"{_get(counts, 'previous', 'studies')} studies from the previous version, "
+                     f"{_get(counts, 'total', 'studies')} in total")
     return "prisma: " + "; ".join(parts)

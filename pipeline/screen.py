@@ -13,7 +13,26 @@ Resolution of several reviewers at one stage:
   all saying exclude with the same reason give exclude; all saying maybe at title/abstract pass
   the study on to full text; anything else is a conflict, listed and never guessed;
 * a full-text decision for a study with no title/abstract decision implies it passed
-  title/abstract screening.
+  title/abstract screening;
+* when ``screening.per_record`` in config.yaml asks for N independent decisions at a stage, a
+  study with fewer than N reviewers' decisions (and no disagreement yet) is still pending, and
+  its work-queue row names the reviewers who still owe one (``screening.reviewers``).
+
+Automation. Criteria with stage ``automation`` run without a human: year limits, language,
+entry or publication type, and ``search_string``, which re-checks ``search.concepts`` (AND of
+OR-groups; a multi-word term is a phrase; a trailing ``*`` truncates) against the folded title,
+abstract and keywords of a study. A study lacking the field a test needs (no year, no language,
+no title, abstract or keywords) is listed in ``unchecked``, never excluded.
+
+Search updates. Each source has a search ``round`` (1 unless config.yaml says otherwise); the
+latest round among the sources is the current version of the review. A study with at least one
+record from an earlier round belongs to the previous version: its decisions carry over by
+record key or study id as for any study, one of its earlier-round records (the kept record when
+it is one) carries the study's outcome in the ``previous_review`` box, its other earlier-round
+records are duplicates in that box too, and its current-round records are counted as duplicate
+records removed before screening (reason ``in_previous_version``). Studies whose records all
+come from current-round exports are the new studies, the only ones the PRISMA flow of the
+update screens. With a single round every study is new.
 """
 
 from __future__ import annotations
@@ -27,15 +46,19 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline import columns as col
-from pipeline.config import Criterion, Settings
+from pipeline.config import Automation, Criterion, Settings
 from pipeline.errors import DecisionError
 from pipeline.io import dumps, loads
+from pipeline.keys import fold
 
 log = logging.getLogger(__name__)
 
 HUMAN_STAGES = (col.ScreenStage.TITLE_ABSTRACT.value, col.ScreenStage.FULL_TEXT.value)
 DECISIONS = tuple(d.value for d in col.Decision)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LANGUAGE_SEPARATOR = re.compile(r"\s*[;,/|]\s*")
+IN_PREVIOUS_VERSION = "in_previous_version"
+REVIEW_VERSION = "review_version"  # studies column: "previous" or "new"
 
 
 @dataclass(frozen=True)
@@ -107,6 +130,10 @@ def validate_decisions(frame: pd.DataFrame, file: str, settings: Settings, *,
         if not record["reviewer"]:
             raise DecisionError("no reviewer named", where=where,
                                 fix="fill the reviewer column or name the file after the reviewer")
+        listed = settings.screening.reviewers
+        if listed and not resolutions and record["reviewer"] not in listed:
+            raise DecisionError(f"reviewer '{record['reviewer']}' is not listed in config.yaml screening.reviewers",
+                                where=where, fix=f"add them to screening.reviewers, or name one of: {', '.join(listed)}")
     duplicated = rows.duplicated(subset=["key", "stage", "reviewer"], keep=False)
     if duplicated.any():
         first = rows[duplicated].iloc[0]
@@ -133,23 +160,58 @@ def _check_reason_fits(criterion: Criterion, record: dict, where: str, settings:
 # --- automation -----------------------------------------------------------------------------
 
 
-def _automation_failure(criterion: Criterion, study: dict) -> tuple[bool | None, str]:
+def term_pattern(term: str) -> str:
+    """Regular expression for one search term on folded text.
+
+    Quotes are dropped (a multi-word term is always a phrase); a trailing ``*`` truncates the
+    last word; otherwise the term matches whole words only.
+    """
+    stripped = term.strip().strip('"').strip()
+    truncated = stripped.endswith("*")
+    words = fold(stripped.rstrip("*")).split()
+    body = " ".join(re.escape(word) for word in words)
+    return rf"(?<![a-z0-9]){body}" + ("" if truncated else r"(?![a-z0-9])")
+
+
+def concept_patterns(concepts: tuple[tuple[str, ...], ...]) -> tuple[re.Pattern[str], ...]:
+    """One compiled OR-pattern per concept group; a study must match every group."""
+    return tuple(re.compile("|".join(f"(?:{term_pattern(term)})" for term in group if fold(term.rstrip("*"))))
+                 for group in concepts)
+
+
+def matches_search(text: str, groups: tuple[re.Pattern[str], ...]) -> bool:
+    """Whether folded ``text`` has a term of every concept group."""
+    folded = fold(text)
+    return all(group.search(folded) for group in groups)
+
+
+def _searchable_text(study: dict) -> str:
+    keywords = loads(study.get(col.KEYWORDS) or "", []) or []
+    parts = [study.get(col.TITLE) or "", study.get(col.ABSTRACT) or "", *[str(k) for k in keywords]]
+    return " ".join(part for part in parts if part)
+
+
+def _automation_failure(test: Automation, study: dict,
+                        groups: tuple[re.Pattern[str], ...]) -> tuple[bool | None, str]:
     """(excluded?, note). None means the test could not be applied (value missing)."""
-    test = criterion.automation
-    assert test is not None  # guaranteed by config validation
     if test.test in ("year_at_least", "year_at_most"):
         year = study.get(col.YEAR, "")
         if not re.fullmatch(r"\d{4}", year or ""):
             return None, "no year"
         if test.test == "year_at_least":
-            return int(year) < int(test.value), f"year {year}"
-        return int(year) > int(test.value), f"year {year}"
+            return int(year) < int(test.value or 0), f"year {year}"
+        return int(year) > int(test.value or 0), f"year {year}"
+    if test.test == "search_string":
+        text = _searchable_text(study)
+        if not fold(text):
+            return None, "no title, abstract or keywords"
+        return not matches_search(text, groups), "search string"
     allowed = {v.lower() for v in test.values}
     if test.test == "language_in":
-        language = (study.get(col.LANGUAGE) or "").lower()
-        if not language:
+        languages = [lang for lang in _LANGUAGE_SEPARATOR.split((study.get(col.LANGUAGE) or "").strip().lower()) if lang]
+        if not languages:
             return None, "no language"
-        return language not in allowed, f"language {language}"
+        return not any(lang in allowed for lang in languages), f"language {', '.join(languages)}"
     if test.test == "entry_type_not_in":
         entry_type = study.get(col.ENTRY_TYPE) or ""
         if not entry_type:
@@ -162,13 +224,18 @@ def _automation_failure(criterion: Criterion, study: dict) -> tuple[bool | None,
 
 
 def apply_automation(studies: pd.DataFrame, settings: Settings) -> tuple[dict[str, StageOutcome], pd.DataFrame]:
-    """Automation outcome per study id (only excluded ones) and a table of tests not applied."""
+    """Automation outcome per study id (only excluded ones) and a table of tests not applied.
+
+    Criteria run in config order; the first that excludes a study is its reason and the ones
+    after it are not run. A test that cannot be applied to a study is listed, not failed.
+    """
     excluded: dict[str, StageOutcome] = {}
     unchecked = []
-    automated = [c for c in settings.criteria if c.stage == "automation"]
+    automated = [c for c in settings.criteria if c.stage == "automation" and c.automation is not None]
+    groups = concept_patterns(settings.search.concepts)
     for study in studies.to_dict("records"):
         for criterion in automated:
-            failed, note = _automation_failure(criterion, study)
+            failed, note = _automation_failure(criterion.automation, study, groups)
             if failed is None:
                 unchecked.append({col.STUDY_ID: study[col.STUDY_ID], "criterion": criterion.id, "note": note})
             elif failed:
@@ -268,16 +335,10 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
     attached = _attach(decisions if len(decisions) else empty, index)
     resolved = _attach(resolutions if resolutions is not None and len(resolutions) else empty, index)
 
-    kept = records[records[col.IS_DUPLICATE] != "true"].set_index(col.STUDY_ID)
-    study_table = studies.copy()
-    keys = records.groupby(col.STUDY_ID, sort=True)[col.RECORD_KEY].agg(lambda s: ";".join(sorted(set(s))))
-    sources = records.groupby(col.STUDY_ID, sort=True)[col.SOURCE].agg(lambda s: ";".join(sorted(set(s))))
-    study_table["record_keys"] = study_table[col.STUDY_ID].map(keys).fillna("")
-    study_table["sources"] = study_table[col.STUDY_ID].map(sources).fillna("")
-    for field in (col.LANGUAGE, col.ENTRY_TYPE, col.PUBLICATION_TYPES):
-        study_table[field] = study_table[col.STUDY_ID].map(kept[field]).fillna("")
-    if col.YEAR not in study_table:
-        study_table[col.YEAR] = study_table[col.STUDY_ID].map(kept[col.YEAR]).fillna("")
+    record_rounds = _record_rounds(records, settings)
+    previous = set(records.loc[record_rounds.to_numpy() < settings.current_round, col.STUDY_ID])
+    study_table = _study_table(records, studies)
+    study_table[REVIEW_VERSION] = ["previous" if sid in previous else "new" for sid in study_table[col.STUDY_ID]]
 
     automation, unchecked = apply_automation(study_table, settings)
     by_stage: dict[tuple[str, str], list[dict]] = {}
@@ -296,6 +357,9 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
                 stage_outcomes[stage] = settled[(sid, stage)]
             elif (sid, stage) in by_stage:
                 outcome = _resolve(by_stage[(sid, stage)], stage, settings)
+                decided = {r["reviewer"] for r in by_stage[(sid, stage)]}
+                if outcome.decision != "conflict" and len(decided) < settings.screening.needed(stage):
+                    outcome = StageOutcome("pending", "", ";".join(sorted(decided)))
                 if outcome.decision == "conflict":
                     rows = by_stage[(sid, stage)]
                     conflicts.append({col.STUDY_ID: sid, "stage": stage, col.TITLE: study.get(col.TITLE, ""),
@@ -307,10 +371,11 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
                 stage_outcomes[stage] = StageOutcome("pending")
         outcome_rows.append(_final(sid, automation.get(sid), stage_outcomes, settings))
 
-    outcomes = pd.DataFrame(outcome_rows).set_index(col.STUDY_ID)
+    outcomes = pd.DataFrame(outcome_rows, columns=[col.STUDY_ID, "ta_decision", "ta_reviewers", "ft_decision",
+                                                   "ft_reviewers", *col.SCREEN_COLUMNS]).set_index(col.STUDY_ID)
     study_out = study_table.join(outcomes, on=col.STUDY_ID)
-    record_out = _records_with_boxes(records, outcomes)
-    queues = {stage: _queue(study_out, stage) for stage in HUMAN_STAGES}
+    record_out = _records_with_boxes(records, outcomes, record_rounds < settings.current_round, previous)
+    queues = {stage: _queue(study_out, stage, settings) for stage in HUMAN_STAGES}
     return {
         "records": record_out,
         "studies": study_out.sort_values(col.STUDY_ID, kind="stable").reset_index(drop=True),
@@ -322,11 +387,41 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
     }
 
 
+def _record_rounds(records: pd.DataFrame, settings: Settings) -> pd.Series:
+    """Search round of every record, from its source (1 for a source missing from the config)."""
+    rounds = {source.id: source.round for source in settings.sources}
+    return pd.Series([rounds.get(source, 1) for source in records[col.SOURCE]], index=records.index, dtype=int)
+
+
+def _joined_keywords(cells: pd.Series) -> str:
+    """Every keyword of a study's records, once each, as a JSON list."""
+    words = {str(word) for cell in cells for word in (loads(cell, []) or [])}
+    return dumps(sorted(words))
+
+
+def _study_table(records: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """The studies with what screening and its queues need from their records."""
+    kept = records[records[col.IS_DUPLICATE] != "true"].set_index(col.STUDY_ID)
+    table = studies.copy()
+    grouped = records.groupby(col.STUDY_ID, sort=True)
+    table["record_keys"] = table[col.STUDY_ID].map(grouped[col.RECORD_KEY].agg(lambda s: ";".join(sorted(set(s)))))
+    table["sources"] = table[col.STUDY_ID].map(grouped[col.SOURCE].agg(lambda s: ";".join(sorted(set(s)))))
+    if col.KEYWORDS in records:
+        table[col.KEYWORDS] = table[col.STUDY_ID].map(grouped[col.KEYWORDS].agg(_joined_keywords))
+    for field in (col.LANGUAGE, col.ENTRY_TYPE, col.PUBLICATION_TYPES):
+        table[field] = table[col.STUDY_ID].map(kept[field])
+    for field in (col.YEAR, col.TITLE, col.ABSTRACT):
+        if field not in table and field in kept:
+            table[field] = table[col.STUDY_ID].map(kept[field])
+    return table.fillna("")
+
+
 def _final(study_id: str, automation: StageOutcome | None, stages: dict[str, StageOutcome],
            settings: Settings) -> dict:
     """Where a study's path ends: stage, decision, reason, reviewers, PRISMA box."""
     ta, ft = stages["title_abstract"], stages["full_text"]
-    base = {col.STUDY_ID: study_id, "ta_decision": ta.decision, "ft_decision": ft.decision}
+    base = {col.STUDY_ID: study_id, "ta_decision": ta.decision, "ta_reviewers": ta.by,
+            "ft_decision": ft.decision, "ft_reviewers": ft.by}
     if automation is not None:
         return {**base, col.SCREEN_STAGE: "automation", col.SCREEN_DECISION: "excluded",
                 col.SCREEN_REASON: automation.reason, col.SCREEN_BY: "automation", col.PRISMA_BOX: col.PrismaBox.AUTOMATION.value}
@@ -353,33 +448,64 @@ def _final(study_id: str, automation: StageOutcome | None, stages: dict[str, Sta
             col.SCREEN_REASON: "", col.SCREEN_BY: ft.by, col.PRISMA_BOX: col.PrismaBox.PENDING_FT.value}
 
 
-def _records_with_boxes(records: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    out = records.copy()
-    duplicate = out[col.IS_DUPLICATE] == "true"
+def _records_with_boxes(records: pd.DataFrame, outcomes: pd.DataFrame, earlier_round: pd.Series,
+                        previous: set[str]) -> pd.DataFrame:
+    """Each record's screening columns and PRISMA box (see the module docstring for updates)."""
+    out = records.reset_index(drop=True)
+    earlier = earlier_round.to_numpy()
+    duplicate = (out[col.IS_DUPLICATE] == "true").to_numpy()
     per_study = outcomes.reindex(out[col.STUDY_ID])
     for name in col.SCREEN_COLUMNS:
         out[name] = per_study[name].to_numpy()
-    out.loc[duplicate, col.SCREEN_STAGE] = col.ScreenStage.DEDUPLICATION.value
-    out.loc[duplicate, col.SCREEN_DECISION] = col.ScreenDecision.DUPLICATE.value
-    out.loc[duplicate, col.SCREEN_REASON] = out.loc[duplicate, col.DEDUP_RULE]
-    out.loc[duplicate, col.SCREEN_BY] = "deduplicate"
-    out.loc[duplicate, col.PRISMA_BOX] = col.PrismaBox.DUPLICATE.value
+    of_previous = out[col.STUDY_ID].isin(previous).to_numpy()
+    # the record that stands for a previous-version study: its kept record if from an earlier round
+    candidates = out[earlier & of_previous].assign(_dup=duplicate[earlier & of_previous])
+    candidates = candidates.sort_values([col.STUDY_ID, "_dup", col.RECORD_ID], kind="stable")
+    representative = out.index.isin(candidates.drop_duplicates(col.STUDY_ID).index)
+    removed = (duplicate & ~representative) | (of_previous & ~earlier)
+    out.loc[removed, col.SCREEN_STAGE] = col.ScreenStage.DEDUPLICATION.value
+    out.loc[removed, col.SCREEN_DECISION] = col.ScreenDecision.DUPLICATE.value
+    out.loc[removed, col.SCREEN_REASON] = out.loc[removed, col.DEDUP_RULE]
+    out.loc[removed, col.SCREEN_BY] = "deduplicate"
+    out.loc[removed, col.PRISMA_BOX] = col.PrismaBox.DUPLICATE.value
+    refound = of_previous & ~earlier
+    out.loc[refound, col.SCREEN_REASON] = IN_PREVIOUS_VERSION
+    out.loc[earlier & of_previous, col.PRISMA_BOX] = col.PrismaBox.PREVIOUS.value
     return out
 
 
-QUEUE_CONTEXT = ["needed", col.TITLE, col.ABSTRACT, col.AUTHORS, col.YEAR, col.JOURNAL, "sources", "record_keys"]
+QUEUE_CONTEXT = ["needed", "waiting_for", "decided_by", col.TITLE, col.ABSTRACT, col.AUTHORS, col.YEAR,
+                 col.JOURNAL, "sources", "record_keys"]
+RESOLVER = "resolver (data/raw/decisions/resolutions.csv)"
 
 
-def _queue(studies: pd.DataFrame, stage: str) -> pd.DataFrame:
+def _owed(decision: str, decided_by: str, stage: str, settings: Settings) -> tuple[str, str]:
+    """(what a waiting study still needs at ``stage``, from whom)."""
+    if decision == "conflict":
+        return "a resolution (reviewers disagree)", RESOLVER
+    done = [name for name in decided_by.split(";") if name]
+    missing = max(settings.screening.needed(stage) - len(done), 1)
+    if done:
+        what = "1 more decision" if missing == 1 else f"{missing} more decisions"
+    else:
+        what = "a decision" if missing == 1 else f"{missing} independent decisions"
+    listed = settings.screening.reviewers
+    if listed:
+        return what, ";".join(name for name in listed if name not in done)
+    return what, f"any reviewer but {', '.join(done)}" if done else "any reviewer"
+
+
+def _queue(studies: pd.DataFrame, stage: str, settings: Settings) -> pd.DataFrame:
     """Studies that still need a decision at ``stage``, laid out as a decision file to fill in."""
-    column = "ta_decision" if stage == "title_abstract" else "ft_decision"
+    column, by = ("ta_decision", "ta_reviewers") if stage == "title_abstract" else ("ft_decision", "ft_reviewers")
     waiting = studies[(studies[column].isin(["pending", "conflict"])) & (studies[col.SCREEN_STAGE] == stage)]
+    owed = [_owed(decision, decided, stage, settings) for decision, decided in zip(waiting[column], waiting[by])]
     queue = pd.DataFrame({
         "key": waiting[col.STUDY_ID], "stage": stage, "decision": "", "reason": "", "reviewer": "",
-        "date": "", "note": "",
-        "needed": waiting[column].map({"pending": "a decision", "conflict": "a resolution (reviewers disagree)"}),
-    })
-    for name in QUEUE_CONTEXT[1:]:
+        "date": "", "note": "", "needed": [what for what, _ in owed], "waiting_for": [who for _, who in owed],
+        "decided_by": waiting[by],
+    }, columns=["key", "stage", "decision", "reason", "reviewer", "date", "note", *QUEUE_CONTEXT[:3]])
+    for name in QUEUE_CONTEXT[3:]:
         queue[name] = waiting[name] if name in waiting else ""
     return queue.sort_values("key", kind="stable").reset_index(drop=True)
 
@@ -390,6 +516,11 @@ def summary(result: dict[str, pd.DataFrame]) -> str:
     reasons = studies[studies[col.SCREEN_DECISION] == "excluded"][col.SCREEN_REASON].value_counts().sort_index()
     reason_text = ", ".join(f"{k}={v}" for k, v in reasons.items())
     pending = int(counts.get(col.PrismaBox.PENDING_TA.value, 0) + counts.get(col.PrismaBox.PENDING_FT.value, 0))
-    return (f"screen: {len(studies)} studies in; excluded {int((studies[col.SCREEN_DECISION] == 'excluded').sum())}"
+    line = (f"screen: {len(studies)} studies in; excluded {int((studies[col.SCREEN_DECISION] == 'excluded').sum())}"
             f"{f' ({reason_text})' if reason_text else ''}; included {int(counts.get('included', 0))}; "
             f"pending {pending}; conflicts {len(result['conflicts'])}")
+    if REVIEW_VERSION in studies and (studies[REVIEW_VERSION] == "previous").any():
+        previous = studies[REVIEW_VERSION] == "previous"
+        line += (f"; update: {int(previous.sum())} studies from the previous version, "
+                 f"{int((~previous).sum())} new")
+    return line

@@ -12,8 +12,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import FancyBboxPatch
 
 from pipeline import figures, prisma
-from pipeline.columns import (DEDUP_COLUMNS, PRISMA_BOX, RECORD_COLUMNS, RECORD_ID, SCREEN_COLUMNS, SCREEN_REASON,
-                              SOURCE, STUDY_ID, PrismaBox)
+from pipeline.columns import (DEDUP_COLUMNS, PRISMA_BOX, RECORD_COLUMNS, RECORD_ID, SCREEN_COLUMNS,
+                              SCREEN_DECISION, SCREEN_REASON, SOURCE, STUDY_ID, PrismaBox)
 from pipeline.config import Criterion, Hierarchy, SearchSettings, Settings, Source
 from pipeline.errors import CheckError, ConfigError
 
@@ -72,10 +72,11 @@ RECORDS = [
 
 EXPECTED = {
     "boxes": {"automation": 2, "duplicate": 5, "ft_excluded": 4, "included": 6, "not_retrieved": 2,
-              "other_removed": 1, "pending_full_text": 2, "pending_title_abstract": 1, "ta_excluded": 6},
+              "other_removed": 1, "pending_full_text": 2, "pending_title_abstract": 1, "previous_review": 0,
+              "ta_excluded": 6},
     "boxes_other_methods": {"automation": 0, "duplicate": 1, "ft_excluded": 1, "included": 1, "not_retrieved": 1,
                             "other_removed": 0, "pending_full_text": 1, "pending_title_abstract": 0,
-                            "ta_excluded": 1},
+                            "previous_review": 0, "ta_excluded": 1},
     "eligibility": {
         "assessed": 12, "excluded": 4, "excluded_by_reason": {"": 1, "ft_design": 3}, "pending": 2,
         "dbr_assessed": 9, "dbr_excluded": 3, "dbr_excluded_by_reason": {"": 1, "ft_design": 2},
@@ -88,6 +89,7 @@ EXPECTED = {
         "other_total": 6,
     },
     "included": {"reports": 6, "studies": 4},
+    "previous": {"records": 0, "reports": 0, "studies": 0},
     "records_total": 29,
     "removed_before_screening": {"automation": 2, "automation_by_reason": {"old": 2}, "duplicates": 5,
                                  "other": 1, "other_by_reason": {"withdrawn": 1}},
@@ -97,16 +99,18 @@ EXPECTED = {
         "other_sought": 4, "other_not_retrieved": 1, "other_not_retrieved_by_reason": {"nr_book": 1},
     },
     "screening": {"excluded": 6, "excluded_by_reason": {"ta_pop": 6}, "pending": 1, "screened": 21},
+    "total": {"reports": 6, "studies": 4},
 }
 
 
-def make_records(spec=RECORDS) -> pd.DataFrame:
+def make_records(spec=RECORDS, decisions: dict[str, str] | None = None) -> pd.DataFrame:
+    """One record per study id listed; ``decisions`` gives the screen_decision of a box (default "")."""
     rows = []
     for source, box, reason, studies in spec:
         for study in studies:
             rows.append({column: "" for column in ALL_COLUMNS} | {
                 RECORD_ID: f"{source}:{len(rows) + 1}", SOURCE: source, PRISMA_BOX: box, SCREEN_REASON: reason,
-                STUDY_ID: study})
+                STUDY_ID: study, SCREEN_DECISION: (decisions or {}).get(box, "")})
     return pd.DataFrame(rows, columns=ALL_COLUMNS, dtype=str)
 
 
@@ -180,7 +184,7 @@ def test_count_rejects_a_record_outside_every_box(records):
     assert str(error.value) == (
         "record alpha:3: record has prisma_box 'excluded' (and 1 more); every record needs one of: duplicate, "
         "automation, other_removed, ta_excluded, not_retrieved, ft_excluded, included, pending_title_abstract, "
-        "pending_full_text; rerun the screen stage")
+        "pending_full_text, previous_review; rerun the screen stage")
 
 
 @hypothesis_settings(max_examples=40, deadline=None)
@@ -217,8 +221,9 @@ CHECK_CASES = [
     ("records_total", 30,
      "records_total 30 != box automation 2 + box duplicate 5 + box ft_excluded 4 + box included 6 + "
      "box not_retrieved 2 + box other_removed 1 + box pending_full_text 2 + box pending_title_abstract 1 + "
-     "box ta_excluded 6 (= 29)"),
-    ("records_total", 30, "records_total 30 != databases identified 23 + other methods identified 6 (= 29)"),
+     "box previous_review 0 + box ta_excluded 6 (= 29)"),
+    ("records_total", 30, "records_total 30 != databases identified 23 + other methods identified 6 + "
+     "previous version records 0 (= 29)"),
     ("identification.databases.Gamma", 2,
      "databases identified 23 != database Alpha DB 18 + database Beta, Index 4 + database Gamma 2 + "
      "database stray 1 (= 25)"),
@@ -250,10 +255,15 @@ CHECK_CASES = [
      "box pending_full_text 1 (= 3)"),
     ("included.studies", 7, "included studies 7 do not fit included reports 6"),
     ("included.studies", 0, "included studies 0 do not fit included reports 6"),
+    ("total.studies", 5, "total studies 5 != previous studies 0 + new studies 4"),
+    ("total.reports", 7, "total reports 7 != previous reports 0 + new reports 6"),
+    ("previous.records", 2, "previous version records 2 != box previous_review 0"),
+    ("previous.reports", 1, "previous studies 0 do not fit previous reports 1"),
 ]
 
 
-@pytest.mark.parametrize("path, value, message", CHECK_CASES, ids=[case[0] for case in CHECK_CASES])
+@pytest.mark.parametrize("path, value, message", CHECK_CASES,
+                         ids=[f"{case[0]}={case[1]}" for case in CHECK_CASES])
 def test_check_names_the_numbers_that_disagree(counts, path, value, message):
     with pytest.raises(CheckError) as error:
         prisma.check(changed(counts, path, value))
@@ -453,3 +463,94 @@ def test_save_rejects_an_unknown_format(counts, tmp_path):
 ], ids=["every-box", "duplicates-and-included"])
 def test_summary(spec, line):
     assert prisma.summary(prisma.count(make_records(spec), make_settings())) == line
+
+
+# --- updated reviews -----------------------------------------------------------------------
+
+UPDATE_RECORDS = [
+    ("alpha", "previous_review", "", ["v1", "v2", "v3"]),  # earlier round: v1, v2 included
+    ("alpha", "previous_review", "ta_pop", ["v4"]),
+    ("beta", "duplicate", "in_previous_version", ["v1", "v3"]),
+    ("beta", "ta_excluded", "ta_pop", ["t1"]),
+    ("beta", "included", "", ["s1", "s2"]),
+]
+
+
+def update_records() -> pd.DataFrame:
+    records = make_records(UPDATE_RECORDS)
+    previous_included = records[STUDY_ID].isin(["v1", "v2"]) & (records[PRISMA_BOX] == "previous_review")
+    return records.assign(**{SCREEN_DECISION: previous_included.map({True: "included", False: "excluded"})})
+
+
+def update_settings() -> Settings:
+    base = make_settings(other_methods=False)
+    sources = (Source(id="alpha", name="Alpha DB", path="alpha.ris", round=1),
+               Source(id="beta", name="Beta, Index", path="beta.ris", round=2))
+    return Settings(review_id=base.review_id, title=base.title, search=base.search, sources=sources,
+                    criteria=base.criteria, hierarchy=base.hierarchy)
+
+
+def test_an_update_counts_previous_new_and_total_studies():
+    counts = prisma.count(update_records(), update_settings())
+    prisma.check(counts)
+    assert counts["previous"] == {"records": 4, "reports": 2, "studies": 2}
+    assert counts["included"] == {"reports": 2, "studies": 2}
+    assert counts["total"] == {"reports": 4, "studies": 4}
+    # the new flow counts only the current round's records; only its databases are listed
+    assert counts["identification"]["databases"] == {"Beta, Index": 5}
+    assert counts["identification"]["databases_total"] == 5
+    assert counts["removed_before_screening"]["duplicates"] == 2
+    assert counts["screening"]["screened"] == 3
+    assert counts["records_total"] == 9
+    assert prisma.summary(counts) == ("prisma: 5 identified; 2 duplicates; 3 screened; 1 excluded; 2 included "
+                                      "(2 studies); 2 studies from the previous version, 4 in total")
+
+
+def test_an_update_fills_the_template_previous_and_total_rows():
+    settings = update_settings()
+    table = prisma.template(prisma.count(update_records(), settings), settings).set_index("data")
+    values = {field: table.loc[field, "n"] for field in ("previous_studies", "previous_reports", "new_studies",
+                                                         "new_reports", "total_studies", "total_reports",
+                                                         "database_results", "database_specific_results")}
+    assert values == {"previous_studies": "2", "previous_reports": "2", "new_studies": "2", "new_reports": "2",
+                      "total_studies": "4", "total_reports": "4", "database_results": "5",
+                      "database_specific_results": "Beta / Index, 5"}
+
+
+def test_an_update_diagram_has_the_previous_studies_column_and_a_total_box():
+    settings = update_settings()
+    figure = prisma.diagram(prisma.count(update_records(), settings), settings)
+    text = re.sub(r"\n *", " ", "\n".join(figure_texts(figure)))
+    for expected in ("Previous studies", "Studies included in previous version of review (n = 2)",
+                     "Reports of studies included in previous version of review (n = 2)",
+                     "New studies included in review (n = 2)", "Reports of new included studies (n = 2)",
+                     "Total studies included in review (n = 4)", "Reports of total included studies (n = 4)"):
+        assert expected in text
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    frames = [patch.get_window_extent(renderer) for patch in figure.axes[0].patches
+              if isinstance(patch, FancyBboxPatch)]
+    assert len(frames) == len(figure.axes[0].texts) == 16  # 13 of a new review + previous header, box, total
+    for index, first in enumerate(frames):
+        for second in frames[index + 1:]:
+            assert not first.overlaps(second)
+
+
+def test_a_new_review_has_no_previous_column():
+    text = "\n".join(figure_texts(prisma.diagram(prisma.count(make_records(), make_settings()), make_settings())))
+    assert "Previous studies" not in text and "Total studies" not in plain(text)
+
+
+# The PRISMA2020 package's inst/extdata/PRISMA.csv (github.com/prisma-flowdiagram/PRISMA2020, commit 696d35e),
+# column by column: PRISMA_data() looks rows up by `data`; `node` and `box` name the diagram parts.
+PACKAGE_NODE = ["node4", "node5", "NA", "node6", "node7", "NA", "NA", "NA", "node16", "node17", "", "NA", "node8",
+                "NA", "NA", "node9", "node10", "node11", "node12", "node18", "node19", "node13", "node14", "node20",
+                "node21", "node15", "NA", "node22", "NA", "node1", "node2", "node3"]
+PACKAGE_BOX = ["prevstud", "box1", "box1", "newstud", "box2", "box2", "box2", "box2", "othstud", "box11", "box11",
+               "box11", "box3", "box3", "box3", "box4", "box5", "box6", "box7", "box12", "box13", "box8", "box9",
+               "box14", "box15", "box10", "box10", "box16", "box16", "identification", "screening", "included"]
+
+
+def test_template_matches_the_package_template_field_by_field(counts):
+    table = prisma.template(counts, make_settings())
+    assert list(zip(table["data"], table["node"], table["box"])) == list(zip(TEMPLATE_DATA, PACKAGE_NODE,
+                                                                             PACKAGE_BOX))
