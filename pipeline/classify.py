@@ -5,7 +5,10 @@ resolves every row's key (a ``record_key`` or a ``study_id``) to its study. ``cl
 applies the hierarchy's rules in the configured precedence (the first rule that applies gives
 the level), records which rule fired and on which values, and ranks every intervention at the
 highest level of evidence among the studies that support it: an intervention is at the last
-level (contraindicated) only when no study at a higher level supports it.
+level (contraindicated) only when no study at a higher level supports it. Each study also carries
+the design that :mod:`pipeline.suggest` reads in its title and publication types; a suggestion never
+changes a level, but where it disagrees with the extracted design (or names one where none was
+extracted) the audit lists it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from pipeline import columns as col
+from pipeline import suggest
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
 from pipeline.io import dumps, loads
@@ -46,9 +50,12 @@ SAMPLE_SIZE = "sample_size"
 OVERRIDE_REASON = "override_reason"
 TRAIL = "trail"
 EXTRACTION_SOURCES = "extraction_sources"
+SUGGESTED_DESIGN = suggest.SUGGESTED_DESIGN
+SUGGESTION_PHRASE = "suggestion_phrase"
 DESCRIPTIVE_FIELDS = ("country", "setting", "provider_population", "client_population")
 CLASSIFIED_COLUMNS = [
-    col.STUDY_ID, FIRST_AUTHOR, col.YEAR, col.TITLE, col.JOURNAL, col.DESIGN, col.EFFECT,
+    col.STUDY_ID, FIRST_AUTHOR, col.YEAR, col.TITLE, col.JOURNAL, col.DESIGN, SUGGESTED_DESIGN,
+    SUGGESTION_PHRASE, col.EFFECT,
     *DESCRIPTIVE_FIELDS, INTERVENTIONS, SAMPLE_SIZE, col.RULE_LEVEL, col.EVIDENCE_LEVEL,
     col.EVIDENCE_RULE, col.EVIDENCE_INPUTS, OVERRIDE_REASON, TRAIL, EXTRACTION_SOURCES,
 ]
@@ -60,6 +67,8 @@ AUDIT_COLUMNS = [col.STUDY_ID, KIND, DETAIL]
 OVERRIDE_DIFFERS = "override_differs_from_rules"
 DESIGN_NOT_REPORTED = "design_not_reported"
 EXTRACTION_NOT_INCLUDED = "extraction_not_included"
+DESIGN_DISAGREES = "design_disagrees_with_suggestion"
+DESIGN_SUGGESTED = "design_suggested_not_extracted"
 
 # interventions
 N_STUDIES = "n_studies"
@@ -242,16 +251,30 @@ def decide(design: str, effect: str, override: Override | None, hierarchy: Hiera
                    f"no rule applies (design {design}, effect {effect})")
 
 
-def classify(studies: pd.DataFrame, extraction: pd.DataFrame,
-             hierarchy: Hierarchy) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(classified, interventions, audit) for the included studies; ``extraction`` is validated."""
+def included_studies(studies: pd.DataFrame) -> pd.DataFrame:
+    """The studies screening included, by study id."""
     included = studies.loc[studies[col.SCREEN_DECISION] == col.ScreenDecision.INCLUDED.value]
-    included = included.sort_values(col.STUDY_ID, kind="stable")
+    return included.sort_values(col.STUDY_ID, kind="stable")
+
+
+def classify(studies: pd.DataFrame, extraction: pd.DataFrame, hierarchy: Hierarchy,
+             suggestions: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(classified, interventions, audit) for the included studies; ``extraction`` is validated.
+
+    ``suggestions`` is :func:`pipeline.suggest.suggest_designs` of the included studies; it is
+    computed here when not given.
+    """
+    included = included_studies(studies)
+    if suggestions is None:
+        suggestions = suggest.suggest_designs(included, hierarchy)
+    suggested = {row[col.STUDY_ID]: row for row in suggestions.to_dict("records")}
     extracted = _rows_by_study(extraction)
     rows: list[dict[str, str]] = []
     findings: list[dict[str, str]] = []
     for study in included.to_dict("records"):
-        row, study_findings = _classify_study(study, extracted.get(study[col.STUDY_ID], []), hierarchy)
+        study_id = study[col.STUDY_ID]
+        row, study_findings = _classify_study(study, extracted.get(study_id, []), hierarchy,
+                                              suggested.get(study_id))
         rows.append(row)
         findings.extend(study_findings)
     findings.extend(_not_included_findings(studies, extracted))
@@ -276,8 +299,8 @@ def _first_author(authors: str) -> str:
     return str(first[0]) if isinstance(first, list) else str(first)
 
 
-def _classify_study(study: dict[str, Any], rows: list[dict[str, Any]],
-                    hierarchy: Hierarchy) -> tuple[dict[str, str], list[dict[str, str]]]:
+def _classify_study(study: dict[str, Any], rows: list[dict[str, Any]], hierarchy: Hierarchy,
+                    suggestion: dict[str, str] | None) -> tuple[dict[str, str], list[dict[str, str]]]:
     single: dict[str, str] = {}
     for row in rows:
         if row[FIELD] in SINGLE_VALUED_FIELDS:
@@ -292,6 +315,7 @@ def _classify_study(study: dict[str, Any], rows: list[dict[str, Any]],
     verdict = decide(design, effect, override, hierarchy, hierarchy.precedence)
     by_rules = decide(design, effect, None, hierarchy, [r for r in hierarchy.precedence if r != RULE_OVERRIDE])
     study_id = study[col.STUDY_ID]
+    suggestion = suggestion or {}
     row = {
         col.STUDY_ID: study_id,
         FIRST_AUTHOR: _first_author(study.get(col.AUTHORS, "")),
@@ -299,6 +323,8 @@ def _classify_study(study: dict[str, Any], rows: list[dict[str, Any]],
         col.TITLE: study.get(col.TITLE, ""),
         col.JOURNAL: study.get(col.JOURNAL, ""),
         col.DESIGN: design,
+        SUGGESTED_DESIGN: suggestion.get(suggest.SUGGESTED_DESIGN, ""),
+        SUGGESTION_PHRASE: suggestion.get(suggest.MATCHED_PHRASE, ""),
         col.EFFECT: effect,
         **{name: single.get(name, col.NOT_REPORTED) for name in DESCRIPTIVE_FIELDS},
         INTERVENTIONS: dumps(interventions),
@@ -311,7 +337,10 @@ def _classify_study(study: dict[str, Any], rows: list[dict[str, Any]],
         TRAIL: _trail(verdict, by_rules, override, hierarchy),
         EXTRACTION_SOURCES: dumps(_sources(rows)),
     }
-    return row, _findings(study_id, design, verdict, by_rules, override)
+    design_source = next((row[SOURCE] for row in rows if row[FIELD] == col.DESIGN and row[VALUE] == design), "")
+    findings = _findings(study_id, design, verdict, by_rules, override)
+    findings += _suggestion_findings(study_id, design, design_source, suggestion, hierarchy)
+    return row, findings
 
 
 def _trail(verdict: Verdict, by_rules: Verdict, override: Override | None, hierarchy: Hierarchy) -> str:
@@ -347,6 +376,28 @@ def _findings(study_id: str, design: str, verdict: Verdict, by_rules: Verdict,
         found.append({col.STUDY_ID: study_id, KIND: DESIGN_NOT_REPORTED,
                       DETAIL: f"no design extracted; {level} by rule {verdict.rule}"})
     return found
+
+
+def _suggestion_findings(study_id: str, design: str, design_source: str, suggestion: dict[str, str],
+                         hierarchy: Hierarchy) -> list[dict[str, str]]:
+    """Where the suggested design and the extracted one part: listed for a human, never applied."""
+    suggested = suggestion.get(suggest.SUGGESTED_DESIGN, "")
+    if not suggested or suggested == design:
+        return []
+    level = hierarchy.level_of_design(suggested) or "no level"
+    field = suggestion.get(suggest.MATCHED_FIELD, "")
+    says = suggest.FIELD_SAYS.get(field, f"the {field} says")
+    reading = (f"{says} '{suggestion.get(suggest.MATCHED_PHRASE, '')}' "
+               f"(suggestion rule {suggestion.get(suggest.SUGGESTION_RULE, '')}) -> {suggested} ({level})")
+    if design == col.NOT_REPORTED:
+        return [{col.STUDY_ID: study_id, KIND: DESIGN_SUGGESTED,
+                 DETAIL: f"no design extracted; {reading}; add the design to the extraction sheet if the "
+                         "study's full text confirms it"}]
+    extracted_level = hierarchy.level_of_design(design) or "no level"
+    source = f", {design_source}" if design_source else ""
+    return [{col.STUDY_ID: study_id, KIND: DESIGN_DISAGREES,
+             DETAIL: f"extracted {design} ({extracted_level}{source}) but {reading}; "
+                     "the extraction stands: check the study and correct whichever is wrong"}]
 
 
 def _not_included_findings(studies: pd.DataFrame, extracted: dict[str, list[dict[str, Any]]]) -> list[dict[str, str]]:
@@ -417,5 +468,14 @@ def summary(classified: pd.DataFrame, hierarchy: Hierarchy | None = None) -> str
         parts.append(f"{UNCLASSIFIED}={unclassified}")
     by_override = classified[col.EVIDENCE_RULE] == RULE_OVERRIDE
     differ = by_override & (classified[col.RULE_LEVEL] != "") & (classified[col.RULE_LEVEL] != levels)
-    return (f"classify: {len(classified)} included studies; {', '.join(parts)}; "
+    line = (f"classify: {len(classified)} included studies; {', '.join(parts)}; "
             f"{int(by_override.sum())} by override ({int(differ.sum())} differ from the rules)")
+    if SUGGESTED_DESIGN in classified.columns and col.DESIGN in classified.columns:
+        suggested = classified[SUGGESTED_DESIGN].fillna("")
+        extracted = classified[col.DESIGN].fillna("")
+        parted = (suggested != "") & (suggested != extracted)
+        unextracted = parted & (extracted == col.NOT_REPORTED)
+        line += (f"; designs suggested for {int((suggested != '').sum())} "
+                 f"({int((parted & ~unextracted).sum())} disagree with the extraction, "
+                 f"{int(unextracted.sum())} where none was extracted)")
+    return line

@@ -3,6 +3,11 @@
 ``crosstab`` builds one table from the classified studies: a row per value of the field, a
 column per level (in config order), a ``Total`` column and a ``Total`` row. The table can then
 be rendered as Markdown, LaTeX or a byte-stable Excel workbook.
+
+Interventions are multi-valued: a study counts once in the row of each intervention it reports,
+and the ``Total`` row counts distinct studies, so the rows add up to more than it. Their table also
+places each intervention at the highest level among the studies supporting it (so at the last
+level, contraindicated, only when no study at a higher level supports it) and names those studies.
 """
 
 from __future__ import annotations
@@ -37,8 +42,12 @@ EFFECT_LABELS = {
     col.Effect.NO_EFFECT.value: "No effect",
     col.Effect.MIXED.value: "Mixed",
 }
-MULTI_VALUED_NOTE = ("A study counts once for each intervention it reports, so the rows add up to more "
-                     "than the Total row, which counts distinct studies per level.")
+PLACED_COLUMN = "Level of evidence"
+STUDIES_COLUMN = "Studies"
+MULTI_VALUED_NOTE = ("A study counts once per intervention; Total counts distinct studies, so the rows add up "
+                     "to more than the Total row. Each intervention's level of evidence is the highest level "
+                     "among the studies supporting it: it is at the last level (contraindicated) only when no "
+                     "study at a higher level supports it. Studies lists the supporting study ids.")
 FIXED_TIME = datetime(2000, 1, 1)
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,7 +68,9 @@ def crosstab(classified: pd.DataFrame, spec: TableSpec, hierarchy: Hierarchy) ->
     Rows are ordered by descending total, then label; "Not reported" comes last, then the
     ``Total`` row (distinct studies per level). For design every design in the vocabulary has
     a row, even with no studies. For the multi-valued field "intervention" a study counts once
-    per value. Studies without a level get an "Unclassified" column, shown only when there are any.
+    per value, rows are ordered by the level the intervention is placed at, and two more columns
+    give that level and the supporting study ids (see :func:`with_placement`). Studies without a
+    level get an "Unclassified" column, shown only when there are any.
     """
     labels = {lv.id: lv.label for lv in hierarchy.levels}
     pairs = _study_values(classified, spec, hierarchy)
@@ -82,9 +93,41 @@ def crosstab(classified: pd.DataFrame, spec: TableSpec, hierarchy: Hierarchy) ->
     body.columns.name = None
     table = pd.concat([body, pd.DataFrame([total_row])], ignore_index=True)
     table = table.astype({name: int for name in [*level_columns, TOTAL]})
+    if spec.field == INTERVENTION:
+        table = with_placement(table, pairs, level_columns)
     if spec.percentages:
         table = _with_percentages(table, list(labels.values()))
     return table
+
+
+def placement(levels: Sequence[str], level_order: Sequence[str]) -> str:
+    """The highest of ``levels`` in ``level_order`` (labels); "" when none is a configured level."""
+    ranked = [level for level in level_order if level in set(levels)]
+    return ranked[0] if ranked else ""
+
+
+def with_placement(table: pd.DataFrame, pairs: pd.DataFrame, level_columns: Sequence[str]) -> pd.DataFrame:
+    """Add each row's level of evidence and supporting study ids; order the rows by that level.
+
+    ``pairs`` holds one row per (study, label) with the study's level label. The Total row keeps
+    its place at the end with both cells empty; "Not reported" stays just above it.
+    """
+    heading = table.columns[0]
+    grouped = pairs.groupby("label", sort=True)
+    levels = {label: placement(list(group[col.EVIDENCE_LEVEL]), level_columns) for label, group in grouped}
+    studies = {label: ";".join(sorted(set(group[col.STUDY_ID]))) for label, group in grouped}
+    body, total = table.iloc[:-1].copy(), table.iloc[-1:].copy()
+    body[PLACED_COLUMN] = body[heading].map(
+        lambda label: "" if label == NOT_REPORTED_LABEL else levels.get(label, ""))
+    body[STUDIES_COLUMN] = body[heading].map(lambda label: studies.get(label, ""))
+    total[PLACED_COLUMN] = ""
+    total[STUDIES_COLUMN] = ""
+    order = list(level_columns)
+    rank = body.apply(lambda row: (row[heading] == NOT_REPORTED_LABEL,
+                                   order.index(row[PLACED_COLUMN]) if row[PLACED_COLUMN] in order else len(order),
+                                   -int(row[TOTAL]), str(row[heading]).casefold(), str(row[heading])), axis=1)
+    body = body.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+    return pd.concat([body, total], ignore_index=True)
 
 
 def _study_values(classified: pd.DataFrame, spec: TableSpec, hierarchy: Hierarchy) -> pd.DataFrame:
@@ -152,14 +195,14 @@ def _cell_text(value: Any) -> str:
 
 
 def to_markdown(table: pd.DataFrame, spec: TableSpec, footnote: str = "") -> str:
-    """A GitHub pipe table under a "Table: <title>" line, then the footnote(s)."""
+    """A GitHub pipe table under a "Table: <title>" line, then the footnote(s); text columns align left."""
     def row(cells: Sequence[Any]) -> str:
         texts = [_cell_text(cell).replace("|", "\\|").replace("\n", " ") for cell in cells]
         return "| " + " | ".join(texts) + " |"
 
     header = list(table.columns)
-    lines = [f"Table: {spec.title}", "", row(header),
-             "| " + " | ".join([":---"] + ["---:"] * (len(header) - 1)) + " |"]
+    alignment = [":---"] + ["---:" if pd.api.types.is_numeric_dtype(table[name]) else ":---" for name in header[1:]]
+    lines = [f"Table: {spec.title}", "", row(header), "| " + " | ".join(alignment) + " |"]
     lines += [row(values) for values in table.itertuples(index=False, name=None)]
     notes = [MULTI_VALUED_NOTE] if spec.field == INTERVENTION else []
     notes += [footnote] if footnote else []
@@ -181,15 +224,22 @@ def latex_escape(text: str) -> str:
 
 
 def to_latex(table: pd.DataFrame, spec: TableSpec) -> str:
-    """A plain ``tabular`` (no packages needed), with a rule above the Total row."""
+    """A plain ``tabular`` (no packages needed), with a rule above the Total row.
+
+    Numbers are right-aligned, text left-aligned; the multi-valued note follows the table.
+    """
     def row(cells: Sequence[Any]) -> str:
         return " & ".join(latex_escape(_cell_text(cell)) for cell in cells) + r" \\"
 
+    alignment = "l" + "".join("r" if pd.api.types.is_numeric_dtype(table[name]) else "l"
+                              for name in table.columns[1:])
     body = [row(values) for values in table.itertuples(index=False, name=None)]
     lines = [f"% Table: {spec.title}".replace("\n", " "),
-             r"\begin{tabular}{l" + "r" * (len(table.columns) - 1) + "}",
+             r"\begin{tabular}{" + alignment + "}",
              r"\hline", row(table.columns), r"\hline", *body[:-1], r"\hline", *body[-1:], r"\hline",
              r"\end{tabular}"]
+    if spec.field == INTERVENTION:
+        lines += [r"\par\smallskip\noindent{\footnotesize " + latex_escape(MULTI_VALUED_NOTE) + "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -221,6 +271,9 @@ def _write_sheet(sheet: Any, spec: TableSpec, table: pd.DataFrame) -> None:
             else:
                 cells.append(float(value) if isinstance(value, float) else int(value))
         sheet.append(cells)
+    if spec.field == INTERVENTION:
+        sheet.append([])
+        sheet.append([MULTI_VALUED_NOTE])
     sheet["A1"].font = Font(bold=True)
     for cell in sheet[2]:
         cell.font = Font(bold=True)

@@ -177,7 +177,8 @@ def test_real_config_hierarchy(real_hierarchy):
     assert list(classified[col.RULE_LEVEL]) == ["contraindicated", "promising", "emerging", "emerging"]
     assert cl.summary(classified, real_hierarchy) == (
         "classify: 4 included studies; best=1, promising=1, emerging=1, contraindicated=1; "
-        "1 by override (1 differ from the rules)")
+        "1 by override (1 differ from the rules); designs suggested for 0 (0 disagree with the extraction, "
+        "0 where none was extracted)")
 
 
 # --- the classified table --------------------------------------------------------------------
@@ -211,6 +212,72 @@ def test_classified_row_holds_every_extracted_value():
         "self_care", "debriefing", "debriefing", "not_reported"]
     s2 = classified.iloc[1].to_dict()
     assert (s2["design"], s2["interventions"], s2[cl.FIRST_AUTHOR]) == ("not_reported", "[]", "Author2")
+    assert (s1["suggested_design"], s1["suggestion_phrase"]) == ("", "")
+
+
+# --- design suggestions -----------------------------------------------------------------------
+
+SUGGESTION_CASES = [
+    # (title, extracted design rows, suggested, phrase, audit rows)
+    ("Burnout in nurses: a randomized controlled trial", [("s1", "design", "rct", "report:320")],
+     "rct", "randomized controlled trial", []),
+    ("Burnout in nurses: a randomized controlled trial", [("s1", "design", "case_study", "report:12")],
+     "rct", "randomized controlled trial",
+     [["s1", "design_disagrees_with_suggestion",
+       "extracted case_study (promising, report:12) but the title says 'randomized controlled trial' "
+       "(suggestion rule randomised_trial) -> rct (best); the extraction stands: check the study and correct "
+       "whichever is wrong"]]),
+    ("Burnout in nurses: a case study", [],
+     "case_study", "case study",
+     [["s1", "design_not_reported", "no design extracted; no level by rule unclassified"],
+      ["s1", "design_suggested_not_extracted",
+       "no design extracted; the title says 'case study' (suggestion rule case_study) -> case_study (promising); "
+       "add the design to the extraction sheet if the study's full text confirms it"],
+      ["s1", "unclassified", "no rule applies (design not_reported, effect not_reported); add a design from the "
+                             "config vocabulary, or a level_override with its reason, to the extraction sheet"]]),
+    ("Burnout in nurses", [("s1", "design", "opinion")], "", "", []),
+]
+
+
+@pytest.mark.parametrize("title, rows, suggested, phrase, audit", SUGGESTION_CASES,
+                         ids=["agrees", "disagrees", "suggested-not-extracted", "no-suggestion"])
+def test_design_suggestions_are_shown_and_audited(title, rows, suggested, phrase, audit):
+    studies = make_studies(("s1", "included")).assign(title=title)
+    classified, _, found = run(studies, make_extraction(*rows), make_hierarchy())
+    assert (classified["suggested_design"].iloc[0], classified["suggestion_phrase"].iloc[0]) == (suggested, phrase)
+    assert found.values.tolist() == audit
+
+
+def test_a_suggestion_never_changes_the_level():
+    studies = make_studies(("s1", "included"), ("s2", "included")).assign(
+        title=["A randomized controlled trial", "A case study"])
+    extraction = make_extraction(("s1", "design", "opinion"), ("s2", "level_override", "emerging", "", REASON))
+    classified, _, _ = run(studies, extraction, make_hierarchy())
+    assert classified[["suggested_design", "design", "evidence_level", "evidence_rule"]].values.tolist() == [
+        ["rct", "opinion", "emerging", "design"], ["case_study", "not_reported", "emerging", "override"]]
+
+
+def test_given_suggestions_are_used():
+    studies = make_studies(("s1", "included"))
+    given = pd.DataFrame([{"study_id": "s1", "suggested_design": "opinion", "matched_phrase": "essay",
+                           "matched_field": "keywords", "suggestion_rule": "opinion"}])
+    classified, _, audit = cl.classify(studies, cl.validate_extraction(make_extraction(("s1", "design", "rct")),
+                                                                       studies, make_hierarchy(), FILE),
+                                       make_hierarchy(), given)
+    assert classified["suggestion_phrase"].tolist() == ["essay"]
+    assert audit["detail"].tolist() == [
+        "extracted rct (best) but the keywords say 'essay' (suggestion rule opinion) -> opinion (emerging); "
+        "the extraction stands: check the study and correct whichever is wrong"]
+
+
+def test_summary_counts_suggestions():
+    classified = pd.DataFrame({
+        col.EVIDENCE_LEVEL: ["best", "best", "emerging", "emerging"], col.EVIDENCE_RULE: ["design"] * 4,
+        col.RULE_LEVEL: ["best", "best", "emerging", "emerging"],
+        col.DESIGN: ["rct", "rct", "not_reported", "opinion"],
+        cl.SUGGESTED_DESIGN: ["rct", "quasi_experiment", "opinion", ""]})
+    assert cl.summary(classified, make_hierarchy()).endswith(
+        "; designs suggested for 3 (1 disagree with the extraction, 1 where none was extracted)")
 
 
 @pytest.mark.parametrize("authors, first", [

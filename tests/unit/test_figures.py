@@ -143,6 +143,21 @@ def test_dimension_chart_stacks_one_bar_per_row_and_level():
     assert [t.get_text() for t in figure.legends[0].get_texts()] == [level.label for level in LEVELS]
 
 
+def test_interventions_chart_reads_only_the_level_columns():
+    interventions = pd.DataFrame({
+        "Intervention": ["debriefing", "reiki", "Not reported", "Total"],
+        "Best Practice": ["1", "0", "0", "1"], "Promising Practice": ["0", "0", "2", "2"],
+        "Emerging Practice": ["1", "0", "0", "1"], "Contraindicated Practice": ["1", "1", "0", "2"],
+        "Total": ["3", "1", "2", "6"], "Level of evidence": ["Best Practice", "Contraindicated Practice", "", ""],
+        "Studies": ["s1;s2;s3", "s3", "s4;s5", ""],
+    }, dtype=str)
+    spec = TableSpec("interventions", "Interventions by level of evidence", "intervention", "Intervention")
+    axes = dimension_chart(interventions, spec, HIERARCHY).axes[0]
+    assert [tick.get_text() for tick in axes.get_yticklabels()] == ["debriefing", "reiki", "Not reported"]
+    assert [bar.get_width() for bar in axes.containers[3].patches] == [1, 1, 0]
+    assert [t.strip() for t in texts(axes.figure)] == ["3", "1", "2"]
+
+
 def test_dimension_chart_of_an_empty_table():
     empty = table().iloc[[-1]]
     assert "no studies" in texts(dimension_chart(empty, SPEC, HIERARCHY))

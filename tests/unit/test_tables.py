@@ -12,6 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from pipeline import classify
 from pipeline import columns as col
 from pipeline import config
 from pipeline import tables as tb
@@ -121,16 +122,58 @@ def test_effect_values_get_labels():
 
 def test_intervention_counts_each_value_and_total_counts_distinct_studies():
     table = tb.crosstab(STUDIES, spec_for("intervention"), make_hierarchy())
+    assert list(table.columns) == ["Label", *LEVEL_LABELS, "Total", "Level of evidence", "Studies"]
     assert table.values.tolist() == [
-        ["psychoeducation", 2, 1, 0, 0, 3],
-        ["debriefing", 1, 0, 1, 0, 2],
-        ["self_care", 0, 1, 1, 0, 2],
-        ["reiki", 0, 0, 0, 1, 1],
-        ["Not reported", 0, 0, 1, 0, 1],
-        ["Total", 2, 1, 3, 1, 7],
+        ["psychoeducation", 2, 1, 0, 0, 3, "Best Practice", "s01;s02;s04"],
+        ["debriefing", 1, 0, 1, 0, 2, "Best Practice", "s01;s07"],
+        ["self_care", 0, 1, 1, 0, 2, "Promising Practice", "s04;s06"],
+        ["reiki", 0, 0, 0, 1, 1, "Contraindicated Practice", "s03"],
+        ["Not reported", 0, 0, 1, 0, 1, "", "s05"],
+        ["Total", 2, 1, 3, 1, 7, "", ""],
     ]
     body = table.iloc[:-1]
     assert (body[LEVEL_LABELS].sum(axis=1) == body["Total"]).all()
+    assert body[LEVEL_LABELS].to_numpy().sum() > table["Total"].iloc[-1]
+
+
+@pytest.mark.parametrize("levels, placed", [
+    (["contraindicated"], "Contraindicated Practice"),
+    (["contraindicated", "emerging"], "Emerging Practice"),
+    (["emerging", "contraindicated", "promising"], "Promising Practice"),
+    (["contraindicated", "best", "emerging"], "Best Practice"),
+    (["", "contraindicated"], "Contraindicated Practice"),
+    ([""], "Unclassified"),
+], ids=["only-no-effect", "emerging-beats", "promising-beats", "best-beats", "unclassified-ignored",
+        "only-unclassified"])
+def test_intervention_is_contraindicated_only_without_higher_support(levels, placed):
+    rows = [(level, "rct", "USA", "effective", ["reiki"]) for level in levels]
+    table = tb.crosstab(make_classified(rows), spec_for("intervention"), make_hierarchy())
+    assert table.loc[table["Label"] == "reiki", "Level of evidence"].tolist() == [placed]
+    assert table.loc[table["Label"] == "reiki", "Studies"].tolist() == [
+        ";".join(f"s{n:02d}" for n in range(1, len(levels) + 1))]
+
+
+def test_intervention_rows_follow_their_level_then_total():
+    rows = [("emerging", "opinion", "USA", "effective", ["b_often"]), ("emerging", "opinion", "USA", "", ["b_often"]),
+            ("emerging", "opinion", "USA", "", ["b_often"]), ("best", "rct", "USA", "", ["z_best"]),
+            ("promising", "case_study", "USA", "", ["a_promising"]), ("emerging", "opinion", "USA", "", ["a_once"])]
+    table = tb.crosstab(make_classified(rows), spec_for("intervention"), make_hierarchy())
+    assert table["Label"].tolist() == ["z_best", "a_promising", "b_often", "a_once", "Total"]
+
+
+def test_intervention_placement_agrees_with_classify(real_settings):
+    studies = make_classified([("best", "rct", "USA", "", ["debriefing", "reiki"]),
+                               ("contraindicated", "rct", "USA", "no_effect", ["reiki", "self_care"]),
+                               ("emerging", "opinion", "USA", "", ["self_care", "app"]),
+                               ("contraindicated", "rct", "USA", "no_effect", ["app", "gone"])])
+    hierarchy = real_settings.hierarchy
+    table = tb.crosstab(studies, spec_for("intervention"), hierarchy)
+    ranked = classify.rank_interventions(studies, hierarchy)
+    labels = {level.id: level.label for level in hierarchy.levels}
+    body = table.iloc[:-1]
+    assert dict(zip(body["Label"], body["Level of evidence"])) == {
+        name: labels[level] for name, level in zip(ranked["intervention"], ranked["evidence_level"])}
+    assert dict(zip(body["Label"], body["Studies"])) == dict(zip(ranked["intervention"], ranked["study_ids"]))
 
 
 def test_unclassified_studies_get_their_own_column():
@@ -220,7 +263,20 @@ def test_markdown_states_the_multi_valued_total():
     table = tb.crosstab(STUDIES, spec_for("intervention"), make_hierarchy())
     text = tb.to_markdown(table, spec_for("intervention"))
     assert text.endswith("\n\n" + tb.MULTI_VALUED_NOTE + "\n")
+    assert "A study counts once per intervention; Total counts distinct studies" in tb.MULTI_VALUED_NOTE
+    assert "| psychoeducation | 2 | 1 | 0 | 0 | 3 | Best Practice | s01;s02;s04 |" in text
+    assert "| :--- | ---: | ---: | ---: | ---: | ---: | :--- | :--- |" in text
     assert tb.MULTI_VALUED_NOTE not in tb.to_markdown(table, spec_for("country"))
+
+
+def test_latex_aligns_text_left_and_states_the_multi_valued_total():
+    table = tb.crosstab(STUDIES, spec_for("intervention"), make_hierarchy())
+    text = tb.to_latex(table, spec_for("intervention"))
+    assert "\\begin{tabular}{lrrrrrll}" in text
+    assert text.endswith("\\end{tabular}\n\\par\\smallskip\\noindent{\\footnotesize "
+                         + tb.latex_escape(tb.MULTI_VALUED_NOTE) + "}\n")
+    assert "footnotesize" not in tb.to_latex(tb.crosstab(STUDIES, spec_for("country"), make_hierarchy()),
+                                             spec_for("country"))
 
 
 def test_latex_exact():
@@ -279,7 +335,7 @@ def test_xlsx_sheets_hold_title_header_and_safe_cells():
     assert country[2][:3] == ["'=HYPERLINK(\"x\")", 1, 100]
     assert all(cell.data_type != "f" for row in workbook["t_country"].iter_rows() for cell in row)
     labels = [row[0] for row in [[c.value for c in r] for r in workbook["t_intervention"].iter_rows()]][2:]
-    assert labels == ["'+1", "'-x", "'@sum", "ok", "Total"]
+    assert labels == ["'+1", "'-x", "'@sum", "ok", "Total", None, tb.MULTI_VALUED_NOTE]
 
 
 def test_xlsx_sheet_names_are_unique_and_short():
