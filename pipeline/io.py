@@ -2,25 +2,93 @@
 
 All stage tables are UTF-8 CSV with a header, LF line endings and every cell read back as text
 (empty cells are ``""``, never NaN). List and dict cells are canonical JSON.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as
+a formula, so a hostile title in an export could act when a reviewer opens a CSV. ``write_table``
+therefore writes such a text cell with a leading ``'`` (``=HYPERLINK(..)`` becomes
+``'=HYPERLINK(..)``), leaving plain numbers (``-1``, ``+3``, ``-0.5``) alone; a cell that already
+starts with quotes before such a character gets one more quote, so the mapping is reversible.
+``read_table`` removes exactly that one quote again, so the pipeline's own tables round-trip
+unchanged from stage to stage.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
 from pipeline.errors import PipelineError
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_FIRST_CHARACTERS = ("'", *FORMULA_TRIGGERS)
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# a quote before a formula character somewhere in a CSV file: only then can a cell need restoring
+_QUOTED_FORMULA = re.compile(rb"'[=+\-@\t\r]")
+
+
+def _at_risk(text: str) -> bool:
+    """True for text a spreadsheet would run as a formula (plain numbers are safe)."""
+    return text.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(text) is None
+
+
+def neutralise_cell(text: str) -> str:
+    """The cell as written: a leading quote before text a spreadsheet would run as a formula."""
+    return f"'{text}" if _at_risk(text.lstrip("'")) else text
+
+
+def restore_cell(text: str) -> str:
+    """Undo :func:`neutralise_cell`: ``restore_cell(neutralise_cell(t)) == t`` for every text."""
+    return text[1:] if text.startswith("'") and _at_risk(text.lstrip("'")) else text
+
+
+def _map_cells(frame: pd.DataFrame, first: tuple[str, ...], change: Callable[[str], str]) -> pd.DataFrame:
+    """``frame`` with ``change`` applied to the text cells starting with one of ``first`` (a copy if any change)."""
+    changed = {}
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            continue
+        values = column.to_numpy(dtype=object)
+        hits = [row for row, value in enumerate(values) if isinstance(value, str) and value.startswith(first)]
+        if hits:
+            values = values.copy()
+            for row in hits:
+                values[row] = change(values[row])
+            changed[position] = pd.Series(values, index=column.index, dtype=column.dtype, name=column.name)
+    if not changed:
+        return frame
+    out = frame.copy()
+    for position, column in changed.items():
+        out.isetitem(position, column)
+    return out
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text cells made safe from spreadsheet formulas (the input is not changed)."""
+    return _map_cells(frame, _FIRST_CHARACTERS, neutralise_cell)
+
+
+def restore(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`neutralise` on a table read back as text."""
+    return _map_cells(frame, ("'",), restore_cell)
+
 
 def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "table") -> pd.DataFrame:
-    """Read a pipeline CSV as text columns; check that the required columns are present."""
+    """Read a pipeline CSV as text columns; check that the required columns are present.
+
+    Cells neutralised by :func:`write_table` (a leading ``'`` before ``=``, ``+``, ``-``, ``@``)
+    are restored, so a table round-trips unchanged.
+    """
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
+        data = path.read_bytes()
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
     except FileNotFoundError:
         raise PipelineError(f"{what} not found", where=str(path), fix="run the stage that writes it first") from None
     except pd.errors.EmptyDataError:
@@ -32,14 +100,14 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
     if missing:
         raise PipelineError(f"{what} lacks column(s) {', '.join(missing)}", where=f"{path}:1",
                             fix=f"the header must include: {', '.join(required)}")
-    return frame
+    return restore(frame) if _QUOTED_FORMULA.search(data) else frame
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a DataFrame as CSV: UTF-8, LF, minimal quoting, no index."""
+    """Write a DataFrame as CSV: UTF-8, LF, minimal quoting, no index; formula-like text neutralised."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
+    neutralise(frame).to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
 
 
 def write_text(text: str, path: str | Path) -> None:
