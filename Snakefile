@@ -73,7 +73,8 @@ rule screen:
         agreement="data/processed/screen/agreement.csv",
         unchecked="data/processed/screen/automation_unchecked.csv",
     params:
-        settings=json.dumps({"criteria": config["criteria"], "search": config["search"]}, sort_keys=True),
+        settings=json.dumps({"criteria": config["criteria"], "search": config["search"],
+                             "screening": config.get("screening", {}), "sources": config["sources"]}, sort_keys=True),
     log:
         "data/processed/logs/screen.log",
     shell:
@@ -82,7 +83,8 @@ rule screen:
 
 
 rule classify:
-    """Give each included study its evidence level and the rule that gave it."""
+    """Give each included study its evidence level and the rule that gave it; suggest each design
+    from its title and publication types, and audit where the suggestion and the extraction part."""
     input:
         studies=rules.screen.output.studies,
         extraction="data/raw/extraction.csv",
@@ -90,6 +92,7 @@ rule classify:
         studies="data/processed/classify/studies.csv",
         interventions="data/processed/classify/interventions.csv",
         audit="data/processed/classify/audit.csv",
+        suggestions="data/processed/classify/suggestions.csv",
     params:
         settings=json.dumps({"hierarchy": config["hierarchy"]}, sort_keys=True),
     log:
@@ -176,6 +179,42 @@ rule reconcile:
         " --studies {input.studies} -o data/processed/reconcile --log {log}"
 
 
+rule report:
+    """One self-contained HTML audit report: every study's path from raw records to its evidence level."""
+    input:
+        records=rules.screen.output.records,
+        studies=rules.screen.output.studies,
+        pairs=rules.deduplicate.output.pairs,
+        decisions=SCREENING,
+        resolutions="data/raw/decisions/resolutions.csv",
+        classified=rules.classify.output.studies,
+        interventions=rules.classify.output.interventions,
+        audit=rules.classify.output.audit,
+        counts=rules.prisma.output.counts,
+        tables=rules.tables.output.tables,
+        reconciled=rules.reconcile.output.reconciled,
+        arithmetic=rules.reconcile.output.arithmetic,
+        agreement=rules.screen.output.agreement,
+        conflicts=rules.screen.output.conflicts,
+        diagram=rules.prisma.output.diagram,
+        charts=rules.figures.output,
+    output:
+        report="data/processed/report/index.html",
+    params:
+        settings=json.dumps({"review": config.get("review", {}), "sources": config["sources"],
+                             "criteria": config["criteria"], "hierarchy": config["hierarchy"],
+                             "tables": config.get("tables", [])}, sort_keys=True),
+    log:
+        "data/processed/logs/report.log",
+    shell:
+        "python -m pipeline report --config config.yaml --records {input.records} --studies {input.studies}"
+        " --pairs {input.pairs} --decisions {input.decisions} --resolutions {input.resolutions}"
+        " --classified {input.classified} --interventions {input.interventions} --audit {input.audit}"
+        " --prisma {input.counts} --tables {input.tables} --reconciled {input.reconciled}"
+        " --arithmetic {input.arithmetic} --agreement {input.agreement} --conflicts {input.conflicts}"
+        " --figures {input.diagram} {input.charts} -o {output.report} --log {log}"
+
+
 rule all:
     """Everything the review reports; every stage's outputs are requested so that a stage whose
     outputs were removed (for example after it failed) runs again."""
@@ -189,3 +228,4 @@ rule all:
         rules.tables.output,
         rules.figures.output,
         rules.reconcile.output,
+        rules.report.output,

@@ -94,6 +94,32 @@ def cmd_deduplicate(args: argparse.Namespace) -> None:
     log.info(deduplicate.summary(records_out, pairs))
 
 
+def cmd_dedupe(args: argparse.Namespace) -> None:
+    from pipeline import deduplicate, formats, ingest
+
+    dedup_settings = _settings(args).dedup if Path(args.config).is_file() else config_module.DedupSettings()
+    frames = []
+    for path in args.files:
+        source = Path(path).stem
+        if not Path(path).is_file():
+            raise PipelineError("export file not found", where=path, fix="check the path and name the file itself")
+        header = pd.read_csv(path, dtype=str, nrows=0).columns.tolist() if Path(path).suffix.lower() == ".csv" else []
+        if deduplicate.is_benchmark_table(header):
+            table = read_table(path, what="benchmark-layout table")
+            frames.append(deduplicate.records_from_benchmark(table, source).assign(**{col.FILE: path}))
+        else:
+            frames.append(formats.read_export(Path(path).read_bytes(), file=path, source=source))
+    decisions = None
+    if args.decisions:
+        decisions = deduplicate.validate_duplicate_decisions(read_table(args.decisions, what="duplicate decisions"),
+                                                             args.decisions)
+    result = deduplicate.standalone(ingest.ingest(frames), dedup_settings, decisions)
+    write_table(result, args.out)
+    counts = result["decision"].value_counts()
+    log.info("dedupe: %d records -> %d studies; %d duplicates, %d maybe; wrote %s", len(result),
+             result[col.STUDY_ID].nunique(), counts.get("duplicate", 0), counts.get("maybe", 0), args.out)
+
+
 def cmd_screen(args: argparse.Namespace) -> None:
     from pipeline import screen
 
@@ -122,17 +148,20 @@ def cmd_screen(args: argparse.Namespace) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> None:
-    from pipeline import classify
+    from pipeline import classify, suggest
 
     settings = _settings(args)
     studies = read_table(args.studies, required=[col.STUDY_ID, "record_keys", col.SCREEN_DECISION], what="screened studies")
     extraction = read_table(args.extraction, required=col.EXTRACTION_COLUMNS, what="extraction sheet")
     extraction = classify.validate_extraction(extraction, studies, settings.hierarchy, args.extraction)
-    classified, interventions, audit = classify.classify(studies, extraction, settings.hierarchy)
+    suggestions = suggest.suggest_designs(classify.included_studies(studies), settings.hierarchy)
+    classified, interventions, audit = classify.classify(studies, extraction, settings.hierarchy, suggestions)
     out = Path(args.out)
     write_table(classified, out / "studies.csv")
     write_table(interventions, out / "interventions.csv")
     write_table(audit, out / "audit.csv")
+    write_table(suggestions, out / "suggestions.csv")
+    log.info(suggest.summary(suggestions))
     log.info(classify.summary(classified, settings.hierarchy))
 
 
@@ -140,7 +169,8 @@ def cmd_prisma(args: argparse.Namespace) -> None:
     from pipeline import figures, prisma
 
     settings = _settings(args)
-    records = read_table(args.records, required=[col.PRISMA_BOX, col.SOURCE, col.STUDY_ID], what="screened records")
+    records = read_table(args.records, required=[col.PRISMA_BOX, col.SOURCE, col.STUDY_ID, col.SCREEN_DECISION],
+                         what="screened records")
     counts = prisma.count(records, settings)
     prisma.check(counts)
     out = Path(args.out)
@@ -207,6 +237,39 @@ def cmd_reconcile(args: argparse.Namespace) -> None:
     log.info(reconcile.summary(reconciled, checked))
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    import json
+
+    from pipeline import report, screen
+
+    settings = _settings(args)
+    decisions = [screen.validate_decisions(read_table(path, what="screening decisions"), path, settings,
+                                           reviewer=Path(path).stem) for path in sorted(args.decisions)]
+    resolutions = (screen.validate_decisions(read_table(args.resolutions, what="resolutions"), args.resolutions,
+                                             settings, resolutions=True) if args.resolutions else pd.DataFrame())
+    inputs = report.ReportInputs(
+        records=read_table(args.records, required=report.REQUIRED_RECORD_COLUMNS, what="screened records"),
+        studies=read_table(args.studies, required=report.REQUIRED_STUDY_COLUMNS, what="screened studies"),
+        pairs=read_table(args.pairs, what="deduplication pairs"),
+        decisions=pd.concat(decisions, ignore_index=True) if decisions else pd.DataFrame(),
+        resolutions=resolutions,
+        classified=read_table(args.classified, what="classified studies"),
+        interventions=read_table(args.interventions, what="interventions"),
+        audit=read_table(args.audit, what="classification audit"),
+        counts=json.loads(Path(args.prisma).read_text(encoding="utf-8")),
+        tables={Path(path).stem: read_table(path, what="table") for path in sorted(args.tables)},
+        reconciled=read_table(args.reconciled, what="reconciliation"),
+        arithmetic=read_table(args.arithmetic, what="published arithmetic"),
+        agreement=read_table(args.agreement, what="agreement"),
+        conflicts=read_table(args.conflicts, what="conflicts"),
+        figures={Path(path).stem: Path(path).read_text(encoding="utf-8")
+                 for path in sorted(args.figures) if Path(path).suffix == ".svg"},
+    )
+    page = report.build_report(inputs, settings)
+    write_text(page, args.out)
+    log.info(report.summary(page, inputs))
+
+
 def cmd_check_config(args: argparse.Namespace) -> None:
     settings = _settings(args)
     log.info("config: %s is valid (%d sources, %d criteria, %d tables)", args.config,
@@ -237,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", required=True)
     p.add_argument("--decisions", help="human duplicate decisions (same/different)")
     p.add_argument("-o", "--out", required=True)
+
+    p = stage("dedupe", cmd_dedupe, "deduplicate export files on their own: one row per record with its study")
+    p.add_argument("files", nargs="+", help="export files, or CSVs laid out like bib-dedupe's benchmark sets")
+    p.add_argument("--decisions", help="human duplicate decisions (same/different)")
+    p.add_argument("-o", "--out", required=True, help="the CSV to write (record_id, study_id, decision, rule)")
 
     p = stage("screen", cmd_screen, "apply automation criteria and human screening decisions")
     p.add_argument("--records", required=True)
@@ -271,6 +339,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classified", required=True)
     p.add_argument("--studies", required=True)
     p.add_argument("-o", "--out", required=True)
+
+    p = stage("report", cmd_report, "one self-contained HTML audit report")
+    p.add_argument("--records", required=True, help="records.csv of the screen stage")
+    p.add_argument("--studies", required=True, help="studies.csv of the screen stage")
+    p.add_argument("--pairs", required=True, help="pairs.csv of the deduplicate stage")
+    p.add_argument("--decisions", nargs="*", default=[], help="one screening CSV per reviewer")
+    p.add_argument("--resolutions", help="settled conflicts")
+    p.add_argument("--classified", required=True, help="studies.csv of the classify stage")
+    p.add_argument("--interventions", required=True)
+    p.add_argument("--audit", required=True)
+    p.add_argument("--prisma", required=True, help="counts.json of the prisma stage")
+    p.add_argument("--tables", nargs="*", default=[], help="table CSVs of the tables stage")
+    p.add_argument("--reconciled", required=True)
+    p.add_argument("--arithmetic", required=True)
+    p.add_argument("--agreement", required=True)
+    p.add_argument("--conflicts", required=True)
+    p.add_argument("--figures", nargs="*", default=[], help="figure files (the SVGs are inlined)")
+    p.add_argument("-o", "--out", required=True, help="the HTML file to write")
     return parser
 
 

@@ -30,6 +30,7 @@ class Source:
     platform: str = ""
     format: str = "auto"
     other_method: str = ""  # website | organisation | citation, for records not from a database
+    round: int = 1  # search round: 1 for the original review, 2 for its first update, ...
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,18 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class ScreeningSettings:
+    """Who screens and how many independent decisions each human stage needs."""
+
+    reviewers: tuple[str, ...] = ()  # empty: anyone may screen
+    title_abstract: int = 1
+    full_text: int = 1
+
+    def needed(self, stage: str) -> int:
+        return self.full_text if stage == "full_text" else self.title_abstract
+
+
+@dataclass(frozen=True)
 class Settings:
     review_id: str
     title: str
@@ -110,6 +123,7 @@ class Settings:
     hierarchy: Hierarchy
     tables: tuple[TableSpec, ...] = ()
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    screening: ScreeningSettings = field(default_factory=ScreeningSettings)
     figure_formats: tuple[str, ...] = ("svg", "png")
     prisma_formats: tuple[str, ...] = ("svg", "png")
     citation: str = ""
@@ -117,6 +131,11 @@ class Settings:
 
     def criterion(self, criterion_id: str) -> Criterion | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)
+
+    @property
+    def current_round(self) -> int:
+        """The latest search round among the sources (1 unless the review was updated)."""
+        return max((source.round for source in self.sources), default=1)
 
 
 def load_schema(name: str) -> dict[str, Any]:
@@ -228,7 +247,11 @@ def _check_semantics(settings: Settings, document: dict, file: str, lines: dict)
         if auto and auto.test.startswith("year_") and auto.value is None:
             _fail(file, lines, ("criteria", position, "automation"), f"test '{auto.test}' needs a 'value' (a year)",
                   "add value: YEAR")
-        if auto and not auto.test.startswith("year_") and not auto.values:
+        if auto and auto.test == "search_string" and not settings.search.concepts:
+            _fail(file, lines, ("criteria", position, "automation"),
+                  "test 'search_string' needs the search string as search.concepts",
+                  "add search.concepts: a list of groups of terms (AND of ORs), e.g. [[\"burnout\", \"fatigue\"], [\"train*\"]]")
+        if auto and not auto.test.startswith("year_") and auto.test != "search_string" and not auto.values:
             _fail(file, lines, ("criteria", position, "automation"), f"test '{auto.test}' needs 'values' (a list)",
                   "add values: [...]")
     level_ids = [lv.id for lv in settings.hierarchy.levels]
@@ -247,6 +270,13 @@ def _check_semantics(settings: Settings, document: dict, file: str, lines: dict)
     if "no_effect" in settings.hierarchy.precedence and nel is None:
         _fail(file, lines, ("hierarchy", "precedence"), "rule 'no_effect' is listed but no no_effect_level is set",
               "add no_effect_level, or remove 'no_effect' from precedence")
+    screening = settings.screening
+    for stage in ("title_abstract", "full_text"):
+        if screening.reviewers and screening.needed(stage) > len(screening.reviewers):
+            _fail(file, lines, ("screening", "per_record", stage),
+                  f"{screening.needed(stage)} decisions per record at {stage} but only "
+                  f"{len(screening.reviewers)} reviewer(s) listed",
+                  "list more reviewers under screening.reviewers or lower screening.per_record")
     if settings.dedup.title_maybe > settings.dedup.title_duplicate:
         _fail(file, lines, ("deduplicate", "title_maybe"), "title_maybe is above title_duplicate",
               "set title_maybe at or below title_duplicate")
@@ -256,6 +286,8 @@ def _freeze(doc: dict) -> Settings:
     search = doc["search"]
     hierarchy = doc["hierarchy"]
     dedup = doc.get("deduplicate", {})
+    screening = doc.get("screening", {})
+    per_record = screening.get("per_record", {})
     return Settings(
         review_id=doc["review"]["id"],
         title=doc["review"]["title"],
@@ -286,6 +318,11 @@ def _freeze(doc: dict) -> Settings:
         ),
         tables=tuple(TableSpec(**t) for t in doc.get("tables", [])),
         dedup=DedupSettings(**dedup),
+        screening=ScreeningSettings(
+            reviewers=tuple(screening.get("reviewers", ())),
+            title_abstract=per_record.get("title_abstract", 1),
+            full_text=per_record.get("full_text", 1),
+        ),
         figure_formats=tuple(doc.get("figures", {}).get("formats", ("svg", "png"))),
         prisma_formats=tuple(doc.get("prisma", {}).get("formats", ("svg", "png"))),
     )

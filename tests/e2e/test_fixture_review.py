@@ -78,7 +78,7 @@ def test_editing_a_criterion_reruns_only_what_is_downstream(finished, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     log = result.stdout + result.stderr
     planned = set(re.findall(r"^(?:local)?rule (\w+):", log, flags=re.MULTILINE))
-    assert planned == {"all", "screen", "classify", "prisma", "tables", "figures", "reconcile"}
+    assert planned == {"all", "screen", "classify", "prisma", "tables", "figures", "reconcile", "report"}
 
 
 @pytest.mark.parametrize(

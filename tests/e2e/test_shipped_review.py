@@ -65,6 +65,11 @@ def test_included_studies_per_level_are_the_report_lists(review):
         study = classified[study_of_key[entry["key"]]]
         assert study["evidence_level"] == entry["level"], entry["citation"]
         assert study["trail"], entry["citation"]
+        # every list level is recorded as a reviewer's override; the trail names it and what the rules alone give
+        assert study["evidence_rule"] == "override", entry["citation"]
+        assert study["trail"].startswith(f"override -> {entry['level']} ("), entry["citation"]
+        assert "; rules alone: " in study["trail"], entry["citation"]
+        assert json.loads(study["evidence_inputs"])["override"] == entry["level"], entry["citation"]
     assert Counter(s["evidence_level"] for s in classified.values()) == {
         "best": 9, "promising": 44, "emerging": 67, "contraindicated": 6}
 
