@@ -194,10 +194,16 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _markdown_text(text: str) -> str:
+    """A table cell's text as Markdown that renders as that text: pipes escaped, angle brackets
+    as entities so that no renderer takes a value for HTML, line breaks as spaces."""
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
 def to_markdown(table: pd.DataFrame, spec: TableSpec, footnote: str = "") -> str:
     """A GitHub pipe table under a "Table: <title>" line, then the footnote(s); text columns align left."""
     def row(cells: Sequence[Any]) -> str:
-        texts = [_cell_text(cell).replace("|", "\\|").replace("\n", " ") for cell in cells]
+        texts = [_markdown_text(_cell_text(cell)) for cell in cells]
         return "| " + " | ".join(texts) + " |"
 
     header = list(table.columns)
@@ -243,9 +249,14 @@ def to_latex(table: pd.DataFrame, spec: TableSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _safe_text(text: str) -> str:
-    """Text a spreadsheet will not read as a formula."""
-    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+def _mark_text_cells(sheet: Any) -> None:
+    """Store every cell that a spreadsheet would run as a formula as plain text with Excel's quote
+    prefix: it shows exactly as written, without an added apostrophe, and is never evaluated."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
+                cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 def _sheet_names(specs: Sequence[TableSpec]) -> list[str]:
@@ -261,19 +272,20 @@ def _sheet_names(specs: Sequence[TableSpec]) -> list[str]:
 
 
 def _write_sheet(sheet: Any, spec: TableSpec, table: pd.DataFrame) -> None:
-    sheet.append([_safe_text(spec.title)])
-    sheet.append([_safe_text(str(name)) for name in table.columns])
+    sheet.append([spec.title])
+    sheet.append([str(name) for name in table.columns])
     for values in table.itertuples(index=False, name=None):
         cells: list[Any] = []
         for value in values:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                cells.append(_safe_text(str(value)))
+                cells.append(str(value))
             else:
                 cells.append(float(value) if isinstance(value, float) else int(value))
         sheet.append(cells)
     if spec.field == INTERVENTION:
         sheet.append([])
         sheet.append([MULTI_VALUED_NOTE])
+    _mark_text_cells(sheet)
     sheet["A1"].font = Font(bold=True)
     for cell in sheet[2]:
         cell.font = Font(bold=True)

@@ -121,9 +121,10 @@ def test_xlsx_tables_hold_no_formula_cells():
     workbook = openpyxl.load_workbook(io.BytesIO(tables.to_xlsx_bytes([(spec, tables.crosstab(classified, spec, hierarchy))])))
     cells = [cell for row in workbook.active.iter_rows() for cell in row if cell.value is not None]
     assert all(cell.data_type != "f" for cell in cells)
-    texts = [cell.value for cell in cells if isinstance(cell.value, str)]
-    assert "'=HYPERLINK(\"http://evil.example/\",\"USA\")" in texts
-    assert "'+cmd" in texts and "'@SUM(1)" in texts and "'=Country" in texts
+    guarded = {cell.value for cell in cells if isinstance(cell.value, str) and cell.quotePrefix}
+    # shown as written (Excel's quote prefix, no added apostrophe) and stored as text
+    assert {'=HYPERLINK("http://evil.example/","USA")', "+cmd", "@SUM(1)", "=Country"} <= guarded
+    assert all(cell.quotePrefix for cell in cells if isinstance(cell.value, str) and cell.value[:1] in "=+-@")
 
 
 def test_hostile_fixture_holds_every_attack():

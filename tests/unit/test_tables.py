@@ -332,10 +332,12 @@ def test_xlsx_sheets_hold_title_header_and_safe_cells():
     country = [[cell.value for cell in row] for row in workbook["t_country"].iter_rows()]
     assert country[0][0] == "By country"
     assert country[1][:3] == ["Label", "Best Practice", "Best Practice %"]
-    assert country[2][:3] == ["'=HYPERLINK(\"x\")", 1, 100]
+    assert country[2][:3] == ["=HYPERLINK(\"x\")", 1, 100]
+    assert workbook["t_country"]["A3"].quotePrefix and workbook["t_country"]["A3"].data_type == "s"
     assert all(cell.data_type != "f" for row in workbook["t_country"].iter_rows() for cell in row)
     labels = [row[0] for row in [[c.value for c in r] for r in workbook["t_intervention"].iter_rows()]][2:]
-    assert labels == ["'+1", "'-x", "'@sum", "ok", "Total", None, tb.MULTI_VALUED_NOTE]
+    assert labels == ["+1", "-x", "@sum", "ok", "Total", None, tb.MULTI_VALUED_NOTE]
+    assert [workbook["t_intervention"][f"A{row}"].quotePrefix for row in range(3, 7)] == [True, True, True, False]
 
 
 def test_xlsx_sheet_names_are_unique_and_short():
@@ -351,3 +353,12 @@ def test_summary_tables():
              (spec_for("country"), tb.crosstab(STUDIES, spec_for("country"), make_hierarchy()))]
     assert tb.summary_tables(built) == "tables: 2 tables of 7 studies: t_design (4 rows), t_country (4 rows)"
     assert tb.summary_tables([]) == "tables: no tables configured"
+
+
+def test_markdown_cells_render_as_their_text():
+    """A value that looks like HTML or breaks a pipe table stays text in any Markdown renderer."""
+    spec = spec_for("country")
+    table = pd.DataFrame({"Country": ["<img src=x onerror=alert(1)>", "a|b"], "Best Practice": [1, 1]})
+    text = tb.to_markdown(table, spec)
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "a\\|b" in text
