@@ -53,6 +53,14 @@ RECONCILE_COLUMNS = ["kind", "table", "row", "column", "published", "reproduced"
 ARITHMETIC_COLUMNS = ["table", "axis", "label", "printed_total", "sum_of_cells", "difference", "empty_cells", "status"]
 
 
+def _join_reasons(reasons: list[str]) -> str:
+    """Several reasons for one cell as one text: sentences follow each other, fragments take '; '."""
+    text = reasons[0]
+    for reason in reasons[1:]:
+        text += (" " if text.endswith((".", "!", "?")) else "; ") + reason
+    return text
+
+
 class Kind(str, Enum):
     COUNT = "count"
     TABLE_CELL = "table_cell"
@@ -155,7 +163,7 @@ class ReasonBook:
             found = self._entries.get((fold_label(table), fold_label(key[0]), fold_label(key[1])))
             if found:
                 self._used.update(line for line, _ in found)
-                return "; ".join(reason for _, reason in found)
+                return _join_reasons([reason for _, reason in found])
         return ""
 
     def unused_lines(self) -> list[int]:
@@ -671,7 +679,7 @@ def _row(line: _Line, book: ReasonBook) -> dict[str, str]:
     reason = ""
     if line.status is not Status.MATCH:
         found = [book.find(*key) for key in line.reason_keys]
-        reason = "; ".join(dict.fromkeys(text for text in found if text))
+        reason = _join_reasons(list(dict.fromkeys(text for text in found if text))) if any(found) else ""
         reason = reason or line.auto_reason or "no explanation could be derived"
     return {
         "kind": line.kind.value, "table": line.table, "row": line.row, "column": line.column,

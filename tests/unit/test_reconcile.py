@@ -12,7 +12,7 @@ from pipeline import config
 from pipeline.config import Hierarchy, Level, SearchSettings, Settings, Source, TableSpec
 from pipeline.errors import PipelineError
 from pipeline.io import read_table
-from pipeline.reconcile import (ARITHMETIC_COLUMNS, RECONCILE_COLUMNS, arithmetic, as_int, compare, fold_label,
+from pipeline.reconcile import (ARITHMETIC_COLUMNS, RECONCILE_COLUMNS, _join_reasons, arithmetic, as_int, compare, fold_label,
                                 prisma_number, reconcile, summary, to_markdown)
 
 LEVELS = (Level("best", "Best Practice"), Level("emerging", "Emerging Practice"),
@@ -598,3 +598,8 @@ def test_every_differing_cell_of_the_shipped_review_is_listed_with_a_reason():
     for key in expected_differing:
         status, reason = listed[key]
         assert status != "match" and reason, key
+
+
+def test_sentences_follow_each_other_and_fragments_take_a_semicolon():
+    assert _join_reasons(["A sentence.", "Another one."]) == "A sentence. Another one."
+    assert _join_reasons(["one", "two", "Three."]) == "one; two; Three."
