@@ -60,7 +60,7 @@ DECISION_VALUES = (SAME, DIFFERENT)
 TRUE, FALSE = "true", "false"
 # the record columns deduplication reads (the rest, e.g. the raw vendor fields, are passed through)
 USED_COLUMNS = [col.RECORD_ID, col.RECORD_KEY, col.ENTRY_TYPE, col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL,
-                col.VOLUME, col.ISSUE, col.PAGES, col.PAGE_START, col.PAGE_END, col.DOI, col.ABSTRACT,
+                col.VOLUME, col.ISSUE, col.PAGES, col.PAGE_START, col.PAGE_END, col.DOI, col.PMID, col.ABSTRACT,
                 col.PUBLICATION_TYPES]
 
 STANDALONE_COLUMNS = [col.RECORD_ID, col.STUDY_ID, "decision", "rule"]
@@ -242,13 +242,22 @@ BENCHMARK_ENTRY_TYPES = {"article": "journal_article", "inproceedings": "confere
 _PAGE_RANGE = re.compile(r"^\s*([A-Za-z]*)(\d+)\s*[-\u2013]+\s*([A-Za-z]*)(\d+)")
 
 
+_PARTICLES = frozenset({"de", "van", "von", "der", "den", "le", "la", "da", "di", "du", "del", "della", "dos", "das",
+                        "ten", "ter", "mac", "st", "el", "al"})
+
+
 def _benchmark_authors(text: str) -> str:
-    """``"Last, F. and Last, F."`` as the JSON list of [family, given] that ingest writes."""
+    """``"Last, F. and Last, F."`` as the JSON list of [family, given] that ingest writes; a name
+    without a comma is "Family Given", its family name being the first word, or the first two
+    when the first is a particle ("De Caterina R.")."""
     people = []
     for name in re.split(r"\s+and\s+", text.strip()) if text.strip() else []:
         family, comma, given = name.partition(",")
         if not comma:
-            family, _, given = name.strip().partition(" ")
+            words = name.split()
+            # "De Caterina R.", "van Kessel M.": a particle belongs to the family name
+            taken = 2 if len(words) > 2 and words[0].lower() in _PARTICLES else 1
+            family, given = " ".join(words[:taken]), " ".join(words[taken:])
         people.append([family.strip(), given.strip()])
     return dumps(people)
 

@@ -3,7 +3,8 @@
 Each blocking key is a function of one prep row: DOI, record_key, the first and the last
 ``TITLE_WORDS`` title words (a changed opening or ending still meets the other), the first words
 of either the title or the alternative (bracketed original-language) title, first author + year,
-and volume + first page + year (for titles that differ throughout, e.g. translations).
+volume + first page + year (for titles that differ throughout, e.g. translations), and the
+Cochrane review number (versions of a review whose title changed).
 
 Records that share a key value form a block. A block of up to ``MAX_BLOCK`` records gives all
 its pairs; a larger one (a common surname and year, a stock title opening) gives only the pairs
@@ -65,6 +66,7 @@ BLOCKING_KEYS: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("either_title_head", _either_title_head),
     ("family_year", _family_year),
     ("volume_page_year", _volume_page_year),
+    ("cochrane", lambda frame: frame[p.COCHRANE]),
 )
 
 

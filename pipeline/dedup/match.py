@@ -2,7 +2,7 @@
 
 A rule is a named boolean test over the pair-feature frame with an outcome. Rules are tried in
 the order of ``RULES`` and the first that fires decides the pair, so the order *is* the
-precedence: human decisions; the vetoes that even a shared DOI cannot override (different DOIs,
+precedence: human decisions; the vetoes that even a shared DOI cannot override (different DOIs or PubMed IDs,
 a notice vs an article, different parts or numbers in the title); the DOI rules; the other
 vetoes (volume, issue, pages, years); the other duplicate rules; the ``maybe`` rules; and the
 fallback ``not_similar``. A veto also stops the two records from being joined through a third
@@ -13,6 +13,7 @@ one (see :mod:`pipeline.dedup.cluster`). Tuning is adding a feature column in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ RANK = "rank"  # position of the deciding rule in RULES
 # pair features
 SAME_DOI = "same_doi"
 DOI_CONFLICT = "doi_conflict"
+PMID_CONFLICT = "pmid_conflict"  # both records have a PubMed ID and the IDs differ
 SAME_COCHRANE = "same_cochrane"  # the same Cochrane review number (prep.COCHRANE)
 SAME_KEY = "same_key"
 REF_KEY = "ref_key"  # the record_key is a ref: key (title + first author + year), not a DOI or PMID
@@ -46,6 +48,8 @@ SAME_VOLUME = "same_volume"
 # same volume, or no conflicting volume in the same venue (proceedings have none)
 SAME_VENUE_VOLUME = "same_venue_volume"
 SAME_ISSUE = "same_issue"
+# both issues given and not two different numbers ("SUPPL" / "Suppl 2", "7" / "7")
+ISSUES_AGREE = "issues_agree"
 SAME_LAST_PAGE = "same_last_page"  # both records give a real page range (not one page) ending on the same page
 SAME_PAGE = "same_page"
 YEAR_GAP = "year_gap"  # -1 when either year is unknown
@@ -73,6 +77,10 @@ AUTHOR_SIMILAR = 80.0  # first-author family names at least this similar (rapidf
 SAME_TITLE = 99.0  # title similarity that leaves only case, punctuation or a typo
 DOI_VARIANT_TITLE = 95.0  # title similarity with which a full citation match outweighs two DOIs
 CITATION_TITLE = 85.0  # title similarity enough when year, volume, first page and first author agree
+
+MIN_DOI_DIGITS = 6  # digits a DOI suffix needs before a difference in its letters alone is read as a typo
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
+_NOT_DIGIT = re.compile(r"\D+")
 
 Test = Callable[[pd.DataFrame, DedupSettings], np.ndarray]
 TEXT = np.dtypes.StringDType()  # variable-width strings for numpy's vectorised string functions
@@ -125,7 +133,8 @@ def _same_citation(features: pd.DataFrame, settings: DedupSettings) -> np.ndarra
     similar = (_title_at_least(features, CITATION_TITLE)
                | (_values(features, TITLE_PARTIAL) >= settings.title_duplicate))
     return (similar & _values(features, SAME_FIRST_AUTHOR) & _years_agree(features, settings)
-            & _values(features, SAME_VENUE_VOLUME) & _values(features, SAME_PAGE))
+            & _values(features, SAME_VENUE_VOLUME)
+            & (_values(features, SAME_PAGE) | _values(features, SAME_LAST_PAGE)))
 
 
 def _same_title_and_issue(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
@@ -147,8 +156,8 @@ def _same_doi(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
 
 def _same_page_range(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
     return (_values(features, SAME_FIRST_AUTHOR) & (_values(features, YEAR_GAP) == 0)
-            & ~_values(features, TITLE_MISSING) & _values(features, SAME_VOLUME) & _values(features, SAME_ISSUE)
-            & _values(features, SAME_PAGE)
+            & ~_values(features, TITLE_MISSING) & _values(features, SAME_VOLUME)
+            & _values(features, ISSUES_AGREE) & _values(features, SAME_PAGE)
             & _values(features, SAME_LAST_PAGE) & _values(features, SAME_VENUE_VOLUME))
 
 
@@ -159,15 +168,18 @@ RULES: tuple[Rule, ...] = (
          "a reviewer decided the two record keys are the same study", human=True),
     Rule("cochrane_review_versions", PairOutcome.DUPLICATE,
          lambda f, s: (_values(f, SAME_COCHRANE) & ~_values(f, NOTICE_CONFLICT)
-                       & ((_title_at_least(f, s.title_duplicate) & _values(f, SAME_FIRST_AUTHOR))
+                       & ((_title_at_least(f, s.title_maybe) & _values(f, SAME_FIRST_AUTHOR))
                           | _title_at_least(f, SAME_TITLE))),
-         "the same Cochrane review number (CD009270 in the DOI or pages) and title (>= title_duplicate "
+         "the same Cochrane review number (CD009270 in the DOI or pages) and title (>= title_maybe "
          "with the same first author, else the same title): versions of one review (.pub2, .pub3), "
-         "whatever their years; a version retitled is a new review"),
+         "whatever their years, a subtitle reworded included; a version retitled is a new review"),
     Rule("different_doi", PairOutcome.DISTINCT, lambda f, s: _values(f, DOI_CONFLICT),
          "both records have a DOI, the DOIs differ beyond punctuation, a figure / table suffix or "
          "characters appended to one, and the citations differ (not the same volume, issue, page range, "
          "year and title)", veto=True),
+    Rule("different_pmid", PairOutcome.DISTINCT, lambda f, s: _values(f, PMID_CONFLICT),
+         "both records have a PubMed ID and the IDs differ: PubMed gives every publication one ID, so "
+         "two IDs are two publications (an erratum, a reprint, a companion paper)", veto=True),
     Rule("erratum_or_comment", PairOutcome.DISTINCT, lambda f, s: _values(f, NOTICE_CONFLICT),
          "one record is an erratum, retraction, comment or reply and the other is not (or is another kind)",
          veto=True),
@@ -337,6 +349,24 @@ def _one_starts_the_other(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return _both(left, right) & (np.strings.startswith(left, right) | np.strings.startswith(right, left))
 
 
+def _letters_and_digits(dois: np.ndarray) -> np.ndarray:
+    """Each DOI with everything but letters and digits removed."""
+    return np.array([_NOT_ALPHANUMERIC.sub("", doi) for doi in dois], dtype=object)
+
+
+def _only_letters_differ(doi_a: np.ndarray, doi_b: np.ndarray) -> np.ndarray:
+    """Whether two DOIs have one registrant prefix and the same digits after it (at least
+    MIN_DOI_DIGITS), differing only in letters: a journal code mistyped ("pp-2018-0124" /
+    "pap-2018-0124")."""
+    differ = _both(doi_a, doi_b) & (doi_a != doi_b)
+    for position in np.flatnonzero(differ):
+        prefix_a, _, suffix_a = doi_a[position].partition("/")
+        prefix_b, _, suffix_b = doi_b[position].partition("/")
+        digits_a, digits_b = _NOT_DIGIT.sub("", suffix_a), _NOT_DIGIT.sub("", suffix_b)
+        differ[position] = prefix_a == prefix_b and digits_a == digits_b and len(digits_a) >= MIN_DOI_DIGITS
+    return differ
+
+
 def _is_doi_number(pages: np.ndarray, dois: np.ndarray) -> np.ndarray:
     """Whether a first page is the article number its DOI ends with (at least four digits:
     "106482" of 10.1016/j.chb.2020.106482)."""
@@ -382,10 +412,16 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     # an article number exported as the issue, the record then having no page
     article_number_as_issue = (((page_a == "") & (issue_a != "") & (issue_a == page_b))
                                | ((page_b == "") & (issue_b != "") & (issue_b == page_a)))
-    volume_conflict = _both(volume_a, volume_b) & (volume_a != volume_b) & ~supplement_as_volume
+    # a supplement numbered as a volume of its own, given by the other record as the issue of the
+    # journal's volume ("Kidney Int Suppl 75" / "Kidney International Supplement 57 (75)")
+    issue_as_volume = (((issue_b != "") & (volume_a == issue_b)) | ((issue_a != "") & (volume_b == issue_a)))
+    volume_conflict = (_both(volume_a, volume_b) & (volume_a != volume_b) & ~supplement_as_volume
+                       & ~issue_as_volume)
     same_venue_volume = same_volume | (~volume_conflict & _both(journal_a, journal_b) & ~venue_conflict)
     partial = np.zeros(len(pairs), dtype=np.float64)
-    same_doi = _both(doi_a, doi_b) & (doi_a == doi_b)
+    stem_a, stem_b = sides(p.DOI_STEM)
+    # the same DOI typed with other punctuation ("endrev/bnz002" / "endrevbnz002", "3_3" / "3-3")
+    same_doi = _both(doi_a, doi_b) & ((doi_a == doi_b) | (_letters_and_digits(doi_a) == _letters_and_digits(doi_b)))
     wanted = np.flatnonzero(((same_venue_volume & same_page) | same_doi) & ~missing)
     if len(wanted):
         partial[wanted] = process.cpdist(title_a[wanted].tolist(), title_b[wanted].tolist(),
@@ -400,12 +436,19 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     protocol_a, protocol_b = sides(p.PROTOCOL)
     kind_a, kind_b = sides(p.KIND)
     abstract_a, abstract_b = sides(p.MEETING_ABSTRACT)
-    stem_a, stem_b = sides(p.DOI_STEM)
     cochrane_a, cochrane_b = sides(p.COCHRANE)
+    pmid_a, pmid_b = sides(p.PMID)
     issue_known_same = ~_both(issue_a, issue_b) | (issue_a == issue_b)
-    # the same article under two DOIs (a publisher's old and new DOI): one volume, issue, page range, year
-    same_full_citation = (same_volume & issue_known_same & same_page & same_last_page & (year_a == year_b)
-                          & (scores >= DOI_VARIANT_TITLE))
+    same_first_author = first_authors_agree(family_a, family_b, name_a, name_b)
+    last_page_conflict = _both(end_a, end_b) & (end_a != end_b)
+    # the same article under two DOIs (a publisher's old and new DOI, a mistyped one): one volume, issue,
+    # first page and year, and either the same page range and a similar title (or one inside the other:
+    # "Clinical review 138: ..."), or the same title and first author and no other last page
+    same_full_citation = (issue_known_same & same_page & (year_a == year_b)
+                          & ((same_volume & same_last_page
+                              & ((scores >= DOI_VARIANT_TITLE) | (partial >= DOI_VARIANT_TITLE)))
+                             | (same_venue_volume & ~last_page_conflict & same_first_author
+                                & (scores >= SAME_TITLE))))
     pair_keys = _pair_key(key_a, key_b)
     return pd.DataFrame({
         POS_A: a, POS_B: b, KEY_A: key_a, KEY_B: key_b,
@@ -413,15 +456,17 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         TITLE_MISSING: missing,
         SAME_DOI: same_doi,
         DOI_CONFLICT: (_both(stem_a, stem_b) & (stem_a != stem_b) & ~same_full_citation
-                       & ~_one_starts_the_other(stem_a, stem_b)),
+                       & ~_one_starts_the_other(stem_a, stem_b) & ~_only_letters_differ(doi_a, doi_b)),
+        PMID_CONFLICT: _both(pmid_a, pmid_b) & (pmid_a != pmid_b),
         SAME_COCHRANE: _both(cochrane_a, cochrane_b) & (cochrane_a == cochrane_b),
         SAME_KEY: _both(key_a, key_b) & (key_a == key_b),
         REF_KEY: np.strings.startswith(_text(key_a), "ref:"),
-        SAME_FIRST_AUTHOR: first_authors_agree(family_a, family_b, name_a, name_b),
+        SAME_FIRST_AUTHOR: same_first_author,
         TITLE_PARTIAL: partial,
         SAME_VOLUME: same_volume,
         SAME_VENUE_VOLUME: same_venue_volume,
         SAME_ISSUE: _both(issue_a, issue_b) & (issue_a == issue_b),
+        ISSUES_AGREE: _both(issue_a, issue_b) & ~_numbers_differ(issue_a, issue_b),
         SAME_LAST_PAGE: same_last_page,
         SAME_PAGE: same_page,
         YEAR_GAP: np.where((year_a >= 0) & (year_b >= 0), np.abs(year_a - year_b), -1),
@@ -433,10 +478,14 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         ISSUE_CONFLICT: (same_volume & ~((same_page | same_last_page) & np.strings.isdigit(_text(page_a)))
                          & _numbers_differ(issue_a, issue_b) & ~article_number_as_issue),
         NUMBERS_CONFLICT: _number_sets_conflict(numbers_a, numbers_b),
-        NOTICE_CONFLICT: notice_a != notice_b,
+        # a notice whose title lost its "Correction:" in one database: one DOI in one volume and issue
+        NOTICE_CONFLICT: (notice_a != notice_b) & ~(same_doi & same_volume & _both(issue_a, issue_b)
+                                                     & (issue_a == issue_b)),
         VENUE_CONFLICT: venue_conflict,
         KIND_CONFLICT: _both(kind_a, kind_b) & (kind_a != kind_b),
-        ABSTRACT_CONFLICT: abstract_a != abstract_b,
+        # the same page range in one volume is one item, whatever marks one record as an abstract
+        # ("Acta Neurochir Suppl 100" / "Acta Neurochir (Wien), Supplement. 100", a book series)
+        ABSTRACT_CONFLICT: (abstract_a != abstract_b) & ~(same_page & same_last_page & ~volume_conflict),
         PART_CONFLICT: _both(part_a, part_b) & (part_a != part_b),
         PROTOCOL_CONFLICT: protocol_a != protocol_b,
         HUMAN_SAME: pd.Series(pair_keys, dtype=object).isin(decision_key_pairs(decisions, SAME)).to_numpy(),

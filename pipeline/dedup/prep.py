@@ -33,6 +33,7 @@ PAGE_START = "page_start_norm"
 PAGE_END = "page_end_norm"  # last page of a real range (first < last), "" otherwise; see page_end_of
 SUPPLEMENT = "supplement"  # the supplement number or letter ("30 Suppl 3" -> "3"), "" when none
 DOI = "doi_norm"
+PMID = "pmid_digits"  # the PubMed ID, digits only; "" when none
 DOI_STEM = "doi_stem"  # see doi_stem: the DOI without punctuation or a figure / table suffix
 COCHRANE = "cochrane"  # a Cochrane review's number ("cd009270") from its DOI or pages, else ""
 KIND = "kind"  # conference | journal_article | "" (any other or unknown entry type)
@@ -43,13 +44,25 @@ PART = "part"  # the part number a title declares ("Part II" -> "2"), "" when no
 TITLE_NUMBERS = "title_numbers"  # the numbers in the title, sorted and space-joined
 
 PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, ALT_TITLE, FAMILY, FIRST_AUTHOR, YEAR, JOURNAL, VOLUME, ISSUE,
-                PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, COCHRANE, KIND, MEETING_ABSTRACT, NOTICE, PROTOCOL,
+                PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, PMID, COCHRANE, KIND, MEETING_ABSTRACT, NOTICE, PROTOCOL,
                 PART, TITLE_NUMBERS]
 
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
 _FIRST_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}[\s\-]?\d+[A-Za-z]?|[ivxlcdmIVXLCDM]+)\b")
 _BRACKETED = re.compile(r"\[([^\]]*)(?:\]|$)")  # a bracket left open by a truncated title runs to the end
 _LEADING_NUMBER = re.compile(r"^\s*0*(\d+)")
+_LANGUAGES = ("english", "german", "french", "spanish", "italian", "portuguese", "russian", "chinese", "japanese",
+              "polish", "dutch", "czech", "hungarian", "turkish", "korean", "danish", "swedish", "norwegian",
+              "finnish", "greek", "hebrew", "persian", "croatian", "serbian", "slovak", "slovenian", "romanian",
+              "bulgarian", "ukrainian", "lithuanian", "estonian", "latvian", "arabic", "icelandic")
+# a tag a database appends to a title: the language (". RUSSIAN", "(German)") or "(Review)"
+_TITLE_TAG = re.compile(r"(?:\.\s*(?:" + "|".join(_LANGUAGES) + r")|\s*\((?:" + "|".join(_LANGUAGES)
+                        + r"|review)\))\s*\.?\s*$", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+# the corrected article cited at the end of a correction's title: "(vol 360, pg 542, 2009)",
+# "(New England Journal of Medicine (2009) 360 (542-544))"; a truncated one may lack its ")"
+_CITED_ORIGINAL = re.compile(r"\s*\((?:vol\.?\s*\d+[^()]*|[^()]*\(\d{4}\)[^()]*(?:\([^()]*\)?[^()]*)*)\)?\s*\.?\s*$",
+                             re.IGNORECASE)
 _PAGE_RANGE = re.compile(r"^\s*[A-Za-z]{0,3}(\d+)\s*[-\u2013]+\s*([A-Za-z]{0,3})(\d+)\s*$")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
 _WORD_NUMBER = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
@@ -67,9 +80,12 @@ _SUPPLEMENT_MARK = re.compile(r"\b(?:suppl(?:ement)?|supp|sup)\b\.?\s*(\d+|[a-z]
 # such as "Correction of hyponatraemia" or "Response of tumours to ...".
 _NOTICE_TITLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("erratum", re.compile(r"\b(?:errat(?:um|a)|corrigend(?:um|a))\b|^\W*correction\s*(?:[:.\-]|to\b|$)|"
-                           r"^\W*notice of correction\b|\(vol\.? \d+[^)]*\bpg?\.? \d+")),
+                           r"^\W*notice of correction\b|\(vol\.? \d+[^)]*\bpg?\.? \d+|"
+                           # the corrected article cited after the title: "(vol 9 e98765, 2014)" (Web of
+                           # Science), "(New England Journal of Medicine (2009) 360 (542-544))" (Embase)
+                           r"\(vol\.? \d+,? e\d+|\([a-z][^()]*\(\d{4}\)\s*\d+[^()]*\([^()]*\d")),
     ("retraction", re.compile(r"^\W*(?:retraction|retracted|withdrawn|notice of retraction)\b"
-                              r"\s*(?:[:.\-]|of\b|notice\b|$)|\bretraction (?:notice|of\b)")),
+                              r"\s*(?:[:.\-]|of\b|notice\b|$)|\bretraction (?:notice|of\b)|\(withdrawn paper\b")),
     ("comment", re.compile(r"^\W*(?:comments?|commentary)\s*(?:on\b|to\b|[:.\-]|$)")),
     ("reply", re.compile(r"^\W*(?:in )?reply\b|\b(?:authors?'?s?'?|the authors?'?s?'?) (?:reply|response)\b|"
                          r"\breply to\b|[\-.:]\s*reply\W*$|^\W*response to (?:the )?(?:letter|comments?|commentary|"
@@ -102,14 +118,20 @@ def first_family(authors_json: str) -> str:
     return first_author(authors_json)[0]
 
 
+_NO_AUTHOR = frozenset({"anonymous", "anon", "anonym", "unknown"})
+
+
 def author_fields(authors_json: str) -> tuple[str, str]:
     """(family slug, folded "family given") of the first author; ("", "") when there is none.
 
     The slug is :func:`pipeline.keys.family_slug` without its "anon" stand-in, so that two
-    records without authors do not agree on one.
+    records without authors do not agree on one; an author given as "Anonymous" is none.
     """
     family, given = first_author(authors_json)
-    return fold(family).replace(" ", ""), fold(f"{family} {given}")
+    slug = fold(family).replace(" ", "")
+    if slug in _NO_AUTHOR:
+        return "", ""
+    return slug, fold(f"{family} {given}")
 
 
 def year_of(text: str) -> int:
@@ -151,8 +173,11 @@ def volume_value(text: str) -> str:
     """Volume for comparison: :func:`simple_value`, except that a fragment left by a parser that
     split "30 (Suppl 3)" ("3)", "A)") or a bare supplement ("Suppl 2") is unknown (""), and a
     volume behind words ("Japanese journal of clinical medicine. 69", a journal title spilled
-    into the field) is its last number."""
+    into the field) is its last number. A volume without any digit ("Ph.D.", "(Jul)", a series
+    title) is unknown."""
     text = (text or "").strip()
+    if not _DIGIT.search(text):
+        return ""
     if (")" in text and "(" not in text) or (_SUPPLEMENT_MARK.match(text) and not _LEADING_NUMBER.match(text)):
         return ""
     if _LEADING_NUMBER.match(text):
@@ -240,6 +265,12 @@ def cochrane_number(doi_norm: str, pages: str, journal: str) -> str:
     return in_pages.group(1).lower() if in_pages and "cochrane" in fold(journal) else ""
 
 
+def pmid_value(text: str) -> str:
+    """A PubMed ID as its digits without leading zeros ("PMID: 0123456" -> "123456"); "" when none."""
+    digits = re.sub(r"\D", "", text or "").lstrip("0")
+    return digits
+
+
 def doi_value(text: str) -> str:
     """:func:`pipeline.keys.normalize_doi` of the DOI with percent-escapes decoded
     ("10.1016/s0025-7753%2817%2930624-3" is "10.1016/s0025-7753(17)30624-3")."""
@@ -249,8 +280,11 @@ def doi_value(text: str) -> str:
 def match_title(title: str) -> str:
     """The title to compare: :func:`pipeline.keys.normalize_title` without bracketed notes, even
     one left open by truncation ("...[Erratum appears in J Pediatr"), except that a title made
-    only of bracketed parts ("[Translated title]. [Spanish]") keeps its longest bracketed part."""
-    unbracketed = fold(_BRACKETED.sub(" ", title or ""))
+    only of bracketed parts ("[Translated title]. [Spanish]") keeps its longest bracketed part. A tag
+    a database appends (". RUSSIAN", "(German)", "(Review)") and the citation of a corrected article
+    ("(vol 360, pg 542, 2009)") are dropped first, so two records of one correction notice compare."""
+    title = _CITED_ORIGINAL.sub("", _TITLE_TAG.sub("", title or ""))
+    unbracketed = fold(_BRACKETED.sub(" ", title))
     if unbracketed:
         return unbracketed
     parts = [fold(part) for part in _BRACKETED.findall(title or "")]
@@ -311,14 +345,14 @@ def notice_kind(title: str, publication_types: str) -> str:
     return ""
 
 
-_MEETING = re.compile(r"\b(?:conference|congress|meeting|symposium|abstracts?)\b")
+_MEETING = re.compile(r"\b(?:conference|congress|meeting|symposium|abstracts?|supplements?|suppl)\b")
 _ONE_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}\d+)\s*[-\u2013]+\s*([A-Za-z]{0,3}\d+)\s*$")
 
 
 def meeting_abstract(entry_type: str, journal: str, volume: str, issue: str, pages: str) -> str:
     """``abstract`` when a record looks like a meeting abstract or paper: a conference entry type;
     its journal names a conference,
-    congress, meeting, symposium or abstracts; its volume or issue names a supplement (or is the
+    congress, meeting, symposium, abstracts or a supplement ("Atherosclerosis Supplements"); its volume or issue names a supplement (or is the
     fragment "10S)" of one); or its pages are one page written as a range ("43-43"); else ""."""
     if kind_of(entry_type) == "conference":
         return "abstract"
@@ -397,6 +431,7 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         SUPPLEMENT: _texts(supplement_of(volume, issue)
                            for volume, issue in zip(records[col.VOLUME], records[col.ISSUE])),
         DOI: _map_unique(records[col.DOI], doi_value),
+        PMID: _map_unique(records[col.PMID], pmid_value),
         COCHRANE: _texts(cochrane_number(doi_value(doi), pages, journal)
                          for doi, pages, journal in zip(records[col.DOI], records[col.PAGES], records[col.JOURNAL])),
         KIND: _map_unique(records[col.ENTRY_TYPE], kind_of),
@@ -410,4 +445,6 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         TITLE_NUMBERS: _texts(map(title_numbers, titles)),
     })
     frame[DOI_STEM] = _texts(map(doi_stem, frame[DOI]))
+    # a volume that is only the publication year ("2016" for Harvard Business Review's 94) is no volume
+    frame[VOLUME] = np.where(frame[VOLUME] == frame[YEAR].astype(str), "", frame[VOLUME]).astype(object)
     return frame[PREP_COLUMNS].sort_values(RECORD_ID, kind="stable").reset_index(drop=True)

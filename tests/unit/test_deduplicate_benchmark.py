@@ -3,8 +3,8 @@
 Record-level scoring as in bib-dedupe's evaluation: keep one record per predicted cluster;
 FP = distinct studies wrongly removed (a predicted cluster holding k true studies loses k - 1),
 TP = removed records that were true duplicates, FN = extra copies left in. Sensitivity floors
-sit a little under the values measured when the rules were written (stroke 0.987, haematology
-0.867, diabetes 0.998, digital_work 0.984, special_cases 1.0), so a rule change that loses
+sit a little under the values measured when the rules were last changed (stroke 0.990, haematology
+0.889, diabetes 1.0, digital_work 0.986, special_cases 1.0), so a rule change that loses
 recall fails here and has to say why. srsr (53,001 records) is left to benchmarks/dedup/run.py.
 The benchmark harness's own scorer (benchmarks/dedup/score.py) is checked here too.
 """
@@ -12,6 +12,7 @@ The benchmark harness's own scorer (benchmarks/dedup/score.py) is checked here t
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +41,7 @@ def score(records_out: pd.DataFrame, truth: pd.DataFrame, source: str) -> dict[s
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize(("source", "floor"), [("stroke", 0.98), ("haematology", 0.86), ("diabetes", 0.995),
+@pytest.mark.parametrize(("source", "floor"), [("stroke", 0.985), ("haematology", 0.88), ("diabetes", 0.999),
                                                ("digital_work", 0.98), ("special_cases", 1.0)])
 def test_no_false_positives_and_sensitivity_holds(source: str, floor: float) -> None:
     folder = DEDUP / source
@@ -52,6 +53,15 @@ def test_no_false_positives_and_sensitivity_holds(source: str, floor: float) -> 
     result = score(records_out, truth, source)
     assert result["fp"] == 0, result
     assert result["sensitivity"] >= floor, result
+
+
+@pytest.mark.parametrize(("author", "family"), [("De Caterina R.", "De Caterina"), ("van Kessel M.", "van Kessel"),
+                                                ("Basaria S.Wahlstrom J. T.", "Basaria"), ("Hong, Yili", "Hong"),
+                                                ("De R.", "De")])
+def test_benchmark_author_without_comma_keeps_a_particle_with_the_family(author: str, family: str) -> None:
+    raw = pd.DataFrame({"ID": ["1"], "title": ["A title"], "author": [author], "year": ["2001"]})
+    authors = records_from_benchmark(raw, "t")[col.AUTHORS].iloc[0]
+    assert json.loads(authors)[0][0] == family
 
 
 def test_score_counts_a_wrong_merge_and_a_missed_copy() -> None:
