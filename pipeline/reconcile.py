@@ -579,6 +579,7 @@ class _TableFacts:
     reproduced_level_totals: dict[str, int | None]
     missing: tuple[int, int] | None  # (studies with the field not_reported, studies)
     context: _Context
+    prints_totals: bool = True  # False: transcribed from the text, no Total row or column; empty = not stated
 
     @classmethod
     def of(cls, spec: TableSpec | None, pub_cells: dict, rep_cells: dict, context: _Context) -> _TableFacts:
@@ -592,12 +593,15 @@ class _TableFacts:
             reproduced_level_totals={h: as_int(rep_cells.get((total, h), "")) for h in heads},
             missing=context.not_reported(spec.field) if spec is not None else None,
             context=context,
+            prints_totals=not pub_cells or any(total in key for key in pub_cells),
         )
 
     def reason(self, line: _Line, pub_rows: list, pub_heads: list, rep_rows: list, rep_heads: list) -> str:
         row, head = fold_label(line.row), fold_label(line.column)
         if line.status is Status.NOT_PUBLISHED:
             if line.published is not None:
+                if not self.prints_totals:
+                    return "the report's text states no value for this cell"
                 zero = " (read as 0 it agrees)" if as_int(line.reproduced or "") == 0 else ""
                 return f"the printed cell is empty{zero}"
             if row not in map(fold_label, pub_rows):
@@ -618,12 +622,13 @@ class _TableFacts:
 
     def _differing(self, head: str) -> str:
         parts = []
-        if self.published_total != self.reproduced_total:
+        # a table transcribed from the report's text may print no totals: then there is nothing to set against
+        if self.published_total is not None and self.published_total != self.reproduced_total:
             parts.append(f"the reproduced table counts {_studies(self.reproduced_total)}, "
                          f"the report {self.published_total}")
         if head in self.published_level_totals:
             pub, rep = self.published_level_totals[head], self.reproduced_level_totals[head]
-            if pub != rep:
+            if pub is not None and pub != rep:
                 label = next(lv.label for lv in self.context.settings.hierarchy.levels if fold_label(lv.label) == head)
                 parts.append(f"{_studies(rep)} at {label} against the report's {pub}")
         if self.field:
@@ -695,7 +700,9 @@ def arithmetic(published: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Each printed table's row and column totals against the sums of their cells.
 
     Every printed row (Total row included) and every value column (Total column included) gives one
-    line; an empty printed cell counts as 0 and is named in ``empty_cells``.
+    line; an empty printed cell counts as 0 and is named in ``empty_cells``. A table with neither a
+    Total column nor a Total row (one transcribed from the report's text rather than printed as a
+    table) has no totals to check and gives no line.
     """
     lines = []
     for stem in sorted(set(published) - set(PUBLISHED_COLUMNS)):
@@ -707,6 +714,9 @@ def _table_arithmetic(stem: str, table: pd.DataFrame) -> list[dict[str, str]]:
     frame = _text(table)
     headings = [str(c) for c in frame.columns]
     total_columns = [h for h in headings[1:] if fold_label(h) == fold_label(TOTAL)]
+    first_column = frame.iloc[:, 0].tolist() if frame.shape[1] else []
+    if not total_columns and not any(fold_label(label) == fold_label(TOTAL) for label in first_column):
+        return []
     if len(total_columns) != 1:
         raise PipelineError(f"the header has {len(total_columns)} '{TOTAL}' columns, expected one",
                             where=_file(stem, 1), fix="end the header with the printed Total heading, once")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -381,6 +382,50 @@ def test_reproduced_percentage_columns_are_left_out_but_unclassified_is_shown():
     assert found["status"] == "not_published" and found["reason"] == "the report prints no column 'Unclassified'"
 
 
+INTERVENTION_HEADER = ["Intervention", "Best Practice", "Emerging Practice", "Contraindicated Practice", "Total",
+                       "Level of evidence", "Studies"]
+
+
+def transcribed_from_text() -> pd.DataFrame:
+    """Run reconcile with an intervention table whose published side holds only what a text states."""
+    settings = make_settings()
+    settings = dataclasses.replace(settings, tables=(
+        *settings.tables, TableSpec("interventions", "Interventions", "intervention", "Intervention")))
+    tables = reproduced_tables()
+    tables["interventions"] = frame(INTERVENTION_HEADER, [
+        ["coping", "1", "2", "0", "3", "Best Practice", "s1;s2;s3"],
+        ["reiki", "0", "0", "1", "1", "Contraindicated Practice", "s4"],
+        ["Total", "1", "3", "1", "5", "", ""],
+    ])
+    stated = frame(["Intervention", "Best Practice", "Emerging Practice", "Contraindicated Practice",
+                    "Level of evidence"], [
+        ["Coping", "1", "4", "", "best practice"],
+        ["reiki", "", "", "1", "Emerging Practice"],
+        ["job rotation", "", "", "", "Best Practice"],
+    ])
+    return reconcile(published(interventions=stated), tables, PRISMA, classified(), settings, studies=studies())
+
+
+@pytest.mark.parametrize("row, column, published_value, reproduced_value, status, fragment", [
+    ("Coping", "Best Practice", "1", "1", "match", ""),
+    ("Coping", "Level of evidence", "best practice", "Best Practice", "match", ""),
+    ("Coping", "Emerging Practice", "4", "2", "differs", "reproduced from the extraction"),
+    ("Coping", "Contraindicated Practice", "", "0", "not_published", "the report's text states no value"),
+    ("reiki", "Level of evidence", "Emerging Practice", "Contraindicated Practice", "differs", ""),
+    ("Coping", "Total", "", "3", "not_published", "the report prints no column 'Total'"),
+    ("Total", "Best Practice", "", "1", "not_published", "the report prints no row 'Total'"),
+    ("job rotation", "Level of evidence", "Best Practice", "", "not_reproduced", "no included study"),
+], ids=["count-match", "label-match-any-case", "count-differs", "unstated-cell", "label-differs", "no-total-column",
+        "no-total-row", "unreproduced-row"])
+def test_table_transcribed_from_text_without_totals(row, column, published_value, reproduced_value, status,
+                                                    fragment):
+    found = line(transcribed_from_text(), "table_cell", "interventions", row, column)
+    assert (found["published"], found["reproduced"], found["status"]) == (published_value, reproduced_value, status)
+    assert fragment in found["reason"]
+    # with no printed totals there is no grand total to quote
+    assert "None" not in found["reason"] and "the report 6" not in found["reason"]
+
+
 def test_nothing_published_gives_no_rows_but_the_missing_tables():
     result = reconcile({}, reproduced_tables(), PRISMA, classified(), make_settings())
     assert result[["kind", "table", "status"]].to_numpy().tolist() == [
@@ -476,6 +521,15 @@ def test_arithmetic_empty_printed_total():
     found = checked(arithmetic({"t": table}), "row", "Medical")
     assert (found["printed_total"], found["difference"], found["empty_cells"], found["status"]) == (
         "", "", "Total", "empty_cell")
+
+
+def test_arithmetic_skips_a_table_without_printed_totals():
+    stated = frame(["Intervention", "Best Practice", "Level of evidence"], [
+        ["coping", "1", "Best Practice"], ["reiki", "", "Contraindicated Practice"]])
+    result = arithmetic({"interventions": stated, "table2_methodology": ARITHMETIC_TABLE})
+    assert list(result.columns) == ARITHMETIC_COLUMNS
+    assert set(result["table"]) == {"table2_methodology"} and len(result) == 4 + 3
+    assert arithmetic({"interventions": stated}).empty
 
 
 @pytest.mark.parametrize("table, message", [
