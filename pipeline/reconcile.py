@@ -806,6 +806,9 @@ def to_markdown(reconciled: pd.DataFrame, arithmetic: pd.DataFrame) -> str:
     open_rows = reconciled[reconciled["status"] != Status.MATCH.value]
     if open_rows.empty:
         lines += ["Every published value is reproduced exactly.", ""]
+    unpublished = open_rows[(open_rows["status"] == Status.NOT_PUBLISHED.value)
+                            & (open_rows["kind"] == Kind.TABLE_CELL.value)]
+    open_rows = open_rows.drop(unpublished.index)
     for kind in sorted(open_rows["kind"].unique()):
         group = open_rows[open_rows["kind"] == kind]
         shown, notes = _footnoted(group["reason"].tolist())
@@ -815,6 +818,8 @@ def to_markdown(reconciled: pd.DataFrame, arithmetic: pd.DataFrame) -> str:
         lines.append("")
         lines += [f"- [{number}] {_cell(note)}" for number, note in enumerate(notes, start=1)]
         lines += [""] if notes else []
+    if not unpublished.empty:
+        lines += _unpublished_cells(unpublished)
     tally = arithmetic["status"].value_counts()
     lines += ["## Arithmetic of the published tables", "",
               f"{len(arithmetic)} totals checked: {int(tally.get(Check.OK.value, 0))} ok, "
@@ -829,6 +834,21 @@ def to_markdown(reconciled: pd.DataFrame, arithmetic: pd.DataFrame) -> str:
         lines += _markdown_table(slips, ARITHMETIC_COLUMNS)
         lines.append("")
     return "\n".join(lines)
+
+
+def _unpublished_cells(rows: pd.DataFrame) -> list[str]:
+    """Reproduced table cells the report gives no value for: counted per table and reason, not listed
+    one by one (reconcile.csv lists each)."""
+    grouped = rows.groupby(["table", "reason"], sort=True).size().reset_index(name="cells")
+    lines = [f"## table cells not published ({len(rows)})", "",
+             "Cells the pipeline reproduces but the report prints no value for; reconcile.csv lists each one.", ""]
+    shown, notes = _footnoted(grouped["reason"].tolist())
+    lines += _markdown_table(grouped.assign(reason=shown, cells=grouped["cells"].astype(str)),
+                             ["table", "cells", "reason"])
+    lines.append("")
+    lines += [f"- [{number}] {_cell(note)}" for number, note in enumerate(notes, start=1)]
+    lines += [""] if notes else []
+    return lines
 
 
 def summary(reconciled: pd.DataFrame, arithmetic: pd.DataFrame) -> str:

@@ -657,3 +657,12 @@ def test_every_differing_cell_of_the_shipped_review_is_listed_with_a_reason():
 def test_sentences_follow_each_other_and_fragments_take_a_semicolon():
     assert _join_reasons(["A sentence.", "Another one."]) == "A sentence. Another one."
     assert _join_reasons(["one", "two", "Three."]) == "one; two; Three."
+
+
+def test_markdown_counts_unpublished_cells_per_table_instead_of_listing_them():
+    result = run()
+    text = to_markdown(result, arithmetic({"table4_setting": published()["table4_setting"]}))
+    unpublished = result[(result["status"] == "not_published") & (result["kind"] == "table_cell")]
+    assert len(unpublished) > 0
+    assert f"## table cells not published ({len(unpublished)})" in text
+    assert "| not_published |" not in text.split("## table cells not published")[0].split("## table cell (")[-1]
