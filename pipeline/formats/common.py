@@ -110,6 +110,11 @@ _YEAR = re.compile(r"(?<!\d)(1[0-9]\d\d|20\d\d)(?!\d)")
 
 def squash(value: str) -> str:
     """One line, single spaces, no surrounding space."""
+    # Every whitespace character but the space is unprintable, so printable text without a double
+    # space or a space at either end is already squashed: it comes back as it is, without being cut
+    # into words and joined again (most values are like that, abstracts included).
+    if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+        return value
     return " ".join(value.split())
 
 
@@ -117,7 +122,7 @@ def first(values: list[str] | None) -> str:
     """The first non-empty value, squashed; "" if none."""
     if values:
         for value in values:
-            text = " ".join(value.split())
+            text = squash(value)
             if text:
                 return text
     return ""
@@ -239,6 +244,7 @@ def _identifiers_in(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 _PAGE_RANGE = re.compile(r"^\s*([^\s\-–—]+)\s*(?:-+|–|—)\s*([^\s\-–—]+)\s*$")
 _PAGE_PARTS = re.compile(r"^(\D*)(\d+)(\D*)$")
+_PAGE_LIST = re.compile(r"\s*[,;]\s*")
 _NO_PAGES = {"no pagination specified", "no-specified", "no specified", "n/a", "na"}
 
 
@@ -267,7 +273,7 @@ def split_pages(pages: str) -> tuple[str, str]:
     text = squash(pages)
     if not text or text.lower() in _NO_PAGES:
         return "", ""
-    pieces = [piece for piece in re.split(r"\s*[,;]\s*", text) if piece]
+    pieces = [piece for piece in _PAGE_LIST.split(text) if piece]
     first_piece, last_piece = pieces[0], pieces[-1]
     start_match = _PAGE_RANGE.match(first_piece)
     start = start_match.group(1) if start_match else first_piece
