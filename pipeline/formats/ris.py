@@ -34,7 +34,7 @@ from pipeline.formats.common import (
     pages_from_parts,
     pmid_in_links,
     split_identifiers,
-    split_people,
+    split_person,
     squash,
     unique,
 )
@@ -79,7 +79,8 @@ class _RawRecord:
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse RIS lines into records (see the module docstring for the rules)."""
     with gc_paused():
-        return [_build(raw) for raw in _split_records(lines, file)]
+        memo = _Memo()
+        return [_build(raw, memo) for raw in _split_records(lines, file)]
 
 
 def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
@@ -171,13 +172,34 @@ def _joined(tags: dict[str, list[str]], *names: str) -> str:
     return " ".join(value for values in present for value in values).lower()
 
 
-def _dialect(raw: _RawRecord) -> str:
+# The tags the vendor rules below look at; a record with none of them can only be EndNote's or generic.
+_DIALECT_TAGS = frozenset({"UR", "L2", "LK", "L1", "DB", "DP", "N1", "AN", "UT", "DA"})
+_ID_TAGS = frozenset({"AN", "UT"})
+
+
+def _dialect(raw: _RawRecord, orders: dict[tuple[str, ...], bool]) -> str:
+    if raw.numbered:
+        return "ovid"
     tags = raw.tags
+    cues = _DIALECT_TAGS.intersection(tags)
+    if cues:
+        if cues <= _ID_TAGS:  # only accession numbers: of the vendor rules, only Web of Science's can apply
+            if "wos:" in _joined(tags, "AN", "UT"):
+                return "wos"
+        else:
+            dialect = _vendor(tags)
+            if dialect:
+                return dialect
+    return "endnote" if _alphabetical(tags, orders) else "generic"
+
+
+def _vendor(tags: dict[str, list[str]]) -> str:
+    """The vendor the links, database, provider and notes name; "" when none does."""
     links = _joined(tags, "UR", "L2", "LK", "L1")
     database = _joined(tags, "DB")
     provider = _joined(tags, "DP")
     notes = _joined(tags, "N1")
-    if "ovid" in links or "ovid" in database or "ovid" in provider or raw.numbered:
+    if "ovid" in links or "ovid" in database or "ovid" in provider:
         return "ovid"
     if "ebsco" in provider or "ebscohost" in links:
         return "ebsco"
@@ -194,10 +216,18 @@ def _dialect(raw: _RawRecord) -> str:
         return "pubmed"
     if ("DA" in tags and any(_ZOTERO_DATE.match(value) for value in tags["DA"])) or "<p>" in notes:
         return "zotero"
-    order = [tag for tag in tags if tag not in ("TY", "ER")]
-    if len(order) >= 6 and order == sorted(order):
-        return "endnote"
-    return "generic"
+    return ""
+
+
+def _alphabetical(tags: dict[str, list[str]], orders: dict[tuple[str, ...], bool]) -> bool:
+    """Whether the record has six or more tags written in alphabetical order (EndNote's way);
+    ``orders`` remembers the answer for each sequence of tags (an export uses a handful)."""
+    sequence = tuple(tags)
+    answer = orders.get(sequence)
+    if answer is None:
+        order = [tag for tag in sequence if tag not in ("TY", "ER")]
+        answer = orders[sequence] = len(order) >= 6 and order == sorted(order)
+    return answer
 
 
 def _accession(tags: dict[str, list[str]], dialect: str) -> str:
@@ -232,20 +262,23 @@ def _accession(tags: dict[str, list[str]], dialect: str) -> str:
 
 def _pmid(tags: dict[str, list[str]], dialect: str, accession: str) -> str:
     for tag in ("PMID", "PM"):
-        for value in tags.get(tag, []):
-            digits = digits_only(value.split("\n")[0])
-            if digits:
-                return digits
+        if tag in tags:
+            for value in tags[tag]:
+                digits = digits_only(value.split("\n")[0])
+                if digits:
+                    return digits
     if dialect == "pubmed" and accession.isdigit():
         return accession
     if dialect == "ovid" and "medline" in " ".join(tags.get("DB", []) + tags.get("L2", [])).lower():
         digits = digits_only(first(tags.get("ID")))
         if digits:
             return digits
-    return pmid_in_links(tags.get("UR", []) + tags.get("L2", []) + tags.get("LK", []))
+    if "UR" in tags or "L2" in tags or "LK" in tags:
+        return pmid_in_links(tags.get("UR", []) + tags.get("L2", []) + tags.get("LK", []))
+    return ""
 
 
-_ID_SEPARATORS = re.compile(r"[;,\s]+")
+_ID_SEPARATOR = re.compile(r"[;,\s]")  # the native id is the accession number up to the first of these
 _JOURNAL_TAGS = ("JF", "T2", "JO", "BT", "JA", "J2", "J1")  # "BT" stands for the book title as the reader sees it
 
 
@@ -276,57 +309,136 @@ def _journal(tags: dict[str, list[str]], title: str, book_title: str) -> str:
     return ""
 
 
-def _build(raw: _RawRecord) -> ParsedRecord:
+class _Memo:
+    """Answers of the pure field rules for one file. Within an export the same author names, dates,
+    page ranges, DOIs and ISSNs come back many times; each distinct value is worked out once."""
+
+    __slots__ = ("dois", "identifiers", "orders", "pages", "people", "years")
+
+    def __init__(self) -> None:
+        self.people: dict[str, tuple[str, str]] = {}
+        self.years: dict[str, str] = {}
+        self.pages: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self.dois: dict[str, tuple[str, str]] = {}
+        self.identifiers: dict[str, tuple[str, str]] = {}
+        self.orders: dict[tuple[str, ...], bool] = {}
+
+
+# The rules themselves, without their process-wide caches (the memo above is the cache here).
+_split_person = split_person.__wrapped__
+_find_year = find_year.__wrapped__
+_pages_from_parts = pages_from_parts.__wrapped__
+
+
+def _doi_among(values: list[str], dois: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """``doi_from(values)``, one value at a time through the memo."""
+    bad = ""
+    for value in values:
+        found = dois.get(value)
+        if found is None:
+            found = dois[value] = doi_from([value])
+        if found[0]:
+            return found
+        bad = bad or found[1]
+    return "", bad
+
+
+def _build(raw: _RawRecord, memo: _Memo) -> ParsedRecord:
     tags = raw.tags
-    dialect = _dialect(raw)
+    problems = raw.problems  # the raw record is not used after this
+    dialect = _dialect(raw, memo.orders)
     type_code = first(tags.get("TY")).upper()
     entry_type = RIS_ENTRY_TYPES.get(type_code, "other")
-    record = ParsedRecord(line=raw.line, raw=tags, dialect=dialect, entry_type=entry_type,
-                          problems=raw.problems)  # the raw record is not used after this
     if not type_code:
-        record.problems.append("empty 'TY  -' reference type")
+        problems.append("empty 'TY  -' reference type")
 
     title = _first_of(tags, "TI", "T1", "CT")
     book_title = first(tags.get("BT"))
     if not title and entry_type == "book" and book_title:
         title, book_title = book_title, ""
-    record.title = title
-    record.authors = split_people(_values_of(tags, "AU", "A1"))
-    record.journal = _journal(tags, title, book_title)
 
+    authors = []
+    names = _values_of(tags, "AU", "A1")
+    if names:
+        people = memo.people
+        for name in names:
+            person = people.get(name)
+            if person is None:
+                person = people[name] = _split_person(name)
+            if person[0] or person[1]:
+                authors.append(person)
+
+    year = ""
     date_values = _values_of(tags, "PY", "Y1", "DA")
-    record.year = next((year for year in map(find_year, date_values) if year), "")
-    if not record.year and first(date_values):
-        record.problems.append(f"no four-digit year in '{first(date_values)}'")
+    if date_values:
+        years = memo.years
+        for value in date_values:
+            found = years.get(value)
+            if found is None:
+                found = years[value] = _find_year(value)
+            if found:
+                year = found
+                break
+        else:
+            if first(date_values):
+                problems.append(f"no four-digit year in '{first(date_values)}'")
 
-    record.volume = first(tags.get("VL"))
-    record.issue = _first_of(tags, "IS", "CP")
-    record.pages, record.page_start, record.page_end = pages_from_parts(first(tags.get("SP")), first(tags.get("EP")))
+    start, end = first(tags.get("SP")), first(tags.get("EP"))
+    if start or end:
+        pages = memo.pages.get((start, end))
+        if pages is None:
+            pages = memo.pages[start, end] = _pages_from_parts(start, end)
+    else:
+        pages = ("", "", "")
 
-    doi, bad_doi = doi_from(_values_of(tags, "DO", "DI"))
-    if not doi:
-        doi, _ = doi_from(_values_of(tags, "L3", "M3"))
-    if not doi:
+    doi, bad_doi = _doi_among(_values_of(tags, "DO", "DI"), memo.dois)
+    if not doi and ("L3" in tags or "M3" in tags):
+        doi, _ = _doi_among(_values_of(tags, "L3", "M3"), memo.dois)
+    if not doi and ("UR" in tags or "L2" in tags or "LK" in tags or "N1" in tags):
         doi = doi_in_links(_values_of(tags, "UR", "L2", "LK", "N1"))
     if bad_doi and not doi:
-        record.problems.append(f"DOI '{bad_doi}' is not DOI-shaped")
-    record.doi = doi
+        problems.append(f"DOI '{bad_doi}' is not DOI-shaped")
 
-    record.accession = _accession(tags, dialect)
-    record.native_id = _ID_SEPARATORS.split(record.accession)[0] if record.accession else ""
-    record.pmid = _pmid(tags, dialect, record.accession)
-    record.database = first(tags.get("DB"))
+    accession = _accession(tags, dialect)
+    native_id = accession
+    if accession:
+        separator = _ID_SEPARATOR.search(accession)
+        if separator:
+            native_id = accession[:separator.start()]
+
+    issn = isbn = ""
     identifiers = _values_of(tags, "SN", "BN")
-    if identifiers:
-        record.issn, record.isbn = split_identifiers(identifiers)
-    record.abstract = " ".join(squash(value) for value in _values_of(tags, "AB", "N2") if value.strip())
+    if len(identifiers) == 1:
+        found = memo.identifiers.get(identifiers[0])
+        if found is None:
+            found = memo.identifiers[identifiers[0]] = split_identifiers(identifiers)
+        issn, isbn = found
+    elif identifiers:
+        issn, isbn = split_identifiers(identifiers)
+
+    # A value that is only whitespace squashes to "" and is left out.
+    texts = _values_of(tags, "AB", "N2")
+    if len(texts) == 1:
+        abstract = squash(texts[0])
+    else:
+        abstract = " ".join(text for text in map(squash, texts) if text)
+
+    keywords = []
     if "KW" in tags:
-        record.keywords = unique([squash(part) for value in tags["KW"] for part in value.split("\n")])
+        keywords = unique([squash(part) for value in tags["KW"] for part in value.split("\n")])
+    language = ""
     if "LA" in tags:
-        record.language = "; ".join(unique([squash(value) for value in tags["LA"]]))
+        language = "; ".join(unique([squash(value) for value in tags["LA"]]))
+    publication_types = []
     types = _values_of(tags, "PT") if dialect == "ovid" else _values_of(tags, "PT", "M3")
     if types:
-        record.publication_types = unique([squash(value) for value in types
-                                           if not doi_from([value])[0] and "://" not in value])
-    record.url = _first_of(tags, "UR", "LK", "L2")
-    return record
+        publication_types = unique([squash(value) for value in types
+                                    if not _doi_among([value], memo.dois)[0] and "://" not in value])
+
+    return ParsedRecord(
+        line=raw.line, raw=tags, dialect=dialect, entry_type=entry_type, native_id=native_id, title=title,
+        authors=authors, year=year, journal=_journal(tags, title, book_title), volume=first(tags.get("VL")),
+        issue=_first_of(tags, "IS", "CP"), pages=pages[0], page_start=pages[1], page_end=pages[2], doi=doi,
+        pmid=_pmid(tags, dialect, accession), accession=accession, database=first(tags.get("DB")), issn=issn,
+        isbn=isbn, abstract=abstract, keywords=keywords, language=language,
+        publication_types=publication_types, url=_first_of(tags, "UR", "LK", "L2"), problems=problems)
