@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipeline.errors import ExportError
 from pipeline.formats import bibtex, endnote_xml, enw, nbib, ris, table, wos, xlsx
-from pipeline.formats.common import ParsedRecord, to_frame
+from pipeline.formats.common import ParsedRecord, gc_paused, to_frame
 from pipeline.formats.detect import NOT_YET_SUPPORTED, SUPPORTED, container_kind, detect_format
 from pipeline.formats.encoding import decode_export, split_lines
 
@@ -56,8 +56,13 @@ def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
     if not data.strip():
         raise ExportError("the file is empty", where=f"{file}:1",
                           fix="re-export the records from the database; the download may have failed")
-    records, detected = _parse(data, file, format, encoding)
-    return to_frame(records, source=source, file=file, format=detected)
+    # One collector pause for parsing and the frame together, ended once the records are gone: the
+    # collector's first pass after a pause scans every container made during it that is still alive.
+    with gc_paused():
+        records, detected = _parse(data, file, format, encoding)
+        frame = to_frame(records, source=source, file=file, format=detected)
+        del records
+    return frame
 
 
 def _parse(data: bytes, file: str, format: str, encoding: str) -> tuple[list[ParsedRecord], str]:
