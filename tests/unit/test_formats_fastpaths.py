@@ -7,7 +7,8 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.formats.common import first, squash
+from pipeline.formats.common import _canonical_json_encoder, first, squash
+from pipeline.io import dumps
 
 
 def reference_squash(value: str) -> str:
@@ -39,3 +40,19 @@ def test_squash_matches_split_and_join(value: str) -> None:
 def test_first_is_the_first_non_empty_squashed_value(values: list[str]) -> None:
     expected = next((reference_squash(value) for value in values if reference_squash(value)), "")
     assert first(values) == expected
+
+
+_JSON_TEXT = st.one_of(st.text(max_size=12), _SPACES, st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\u2028",
+                                                                     "\ud7ff", "\U0001f600", "é"]))
+_JSON_VALUES = st.recursive(
+    _JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.dictionaries(_JSON_TEXT, st.lists(_JSON_TEXT, max_size=3), max_size=6),
+                 st.lists(st.tuples(_JSON_TEXT, _JSON_TEXT), max_size=4), _JSON_VALUES))
+def test_the_frame_json_encoder_writes_what_io_dumps_writes(value: object) -> None:
+    assert _canonical_json_encoder()(value) == dumps(value)
