@@ -53,7 +53,7 @@ def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
         raise ExportError(f"unknown export format '{format}'", where=file,
                           fix=f"use one of: {', '.join(FORMATS)}")
     data = _unpack(data, file)
-    if not data.strip():
+    if not data or data.isspace():  # what `not data.strip()` says, without copying the file
         raise ExportError("the file is empty", where=f"{file}:1",
                           fix="re-export the records from the database; the download may have failed")
     # One collector pause for parsing and the frame together, ended once the records are gone: the

@@ -43,7 +43,8 @@ _STRICT_TAG = re.compile(r"([A-Z][A-Z0-9])  - ?(.*)")
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,3}-(?: (.*)|)$|^(PMID) {1,2}- ?(.*)$")
 _RECORD_NUMBER = re.compile(r"^\s*(?:\d+\.|<\d+>)\s*$")
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_TAG_HEADS = frozenset(f"{a}{b}  -" for a in _UPPER for b in _UPPER + "0123456789")  # what _STRICT_TAG starts with
+# What _STRICT_TAG starts with ("TI  -"), each mapped to its tag ("TI").
+_TAG_HEADS = {f"{a}{b}  -": f"{a}{b}" for a in _UPPER for b in _UPPER + "0123456789"}
 _CORE_TAGS = frozenset({"TI", "T1", "AU", "A1", "PY", "Y1"})
 _ACCESSION_NOTE = re.compile(r"Accession Number:\s*([^\s;]+)", re.IGNORECASE)
 _EMBASE_ID = re.compile(r"^L\d+$")
@@ -92,9 +93,9 @@ def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
     after_number = False
     tag_heads = _TAG_HEADS
     for index, line in enumerate(lines):
-        # The strict form "XX  - value" is one set lookup (no regex): it is nearly every line.
-        if line[:5] in tag_heads:
-            tag = line[:2]
+        # The strict form "XX  - value" is one dict lookup (no regex): it is nearly every line.
+        tag = tag_heads.get(line[:5])
+        if tag is not None:
             value = line[6:] if line[5:6] == " " else line[5:]
             if current is not None and tag != "TY" and tag != "ER":
                 values = current.tags.get(tag)
