@@ -7,7 +7,7 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.formats.common import _canonical_json_encoder, first, squash
+from pipeline.formats.common import _canonical_json_encoder, _raw_json, first, squash
 from pipeline.io import dumps
 
 
@@ -56,3 +56,16 @@ _JSON_VALUES = st.recursive(
                  st.lists(st.tuples(_JSON_TEXT, _JSON_TEXT), max_size=4), _JSON_VALUES))
 def test_the_frame_json_encoder_writes_what_io_dumps_writes(value: object) -> None:
     assert _canonical_json_encoder()(value) == dumps(value)
+
+
+_RAW_VALUES = st.one_of(st.lists(_JSON_TEXT, max_size=3), _JSON_TEXT,
+                        st.lists(st.lists(_JSON_TEXT, max_size=2), max_size=2),
+                        st.dictionaries(_JSON_TEXT, _JSON_TEXT, max_size=2))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.dictionaries(st.sampled_from(["TI", "AU", "AB", "A", "", "é", '"', "\\", "\n"]) | _JSON_TEXT,
+                                 st.lists(_JSON_TEXT, min_size=1, max_size=3), max_size=6),
+                 st.dictionaries(_JSON_TEXT, _RAW_VALUES, max_size=5)))
+def test_the_raw_column_is_what_io_dumps_writes(raw: dict) -> None:
+    assert _raw_json(raw, _canonical_json_encoder()) == dumps(raw)
