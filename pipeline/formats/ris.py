@@ -20,6 +20,8 @@ lost its ``TY  -`` line and the file is rejected.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from pipeline.errors import ExportError
 from pipeline.formats.common import (
@@ -80,7 +82,7 @@ class _RawRecord:
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse RIS lines into records (see the module docstring for the rules)."""
     with gc_paused():
-        memo = _Memo()
+        memo = _Memos()
         return [_build(raw, memo) for raw in _split_records(lines, file)]
 
 
@@ -179,6 +181,7 @@ _ID_TAGS = frozenset({"AN", "UT"})
 
 
 def _dialect(raw: _RawRecord, orders: dict[tuple[str, ...], bool]) -> str:
+    """The vendor dialect; ``orders`` answers :func:`_is_alphabetical` (an export uses a handful of tag orders)."""
     if raw.numbered:
         return "ovid"
     tags = raw.tags
@@ -191,7 +194,7 @@ def _dialect(raw: _RawRecord, orders: dict[tuple[str, ...], bool]) -> str:
             dialect = _vendor(tags)
             if dialect:
                 return dialect
-    return "endnote" if _alphabetical(tags, orders) else "generic"
+    return "endnote" if orders[tuple(tags)] else "generic"
 
 
 def _vendor(tags: dict[str, list[str]]) -> str:
@@ -220,15 +223,10 @@ def _vendor(tags: dict[str, list[str]]) -> str:
     return ""
 
 
-def _alphabetical(tags: dict[str, list[str]], orders: dict[tuple[str, ...], bool]) -> bool:
-    """Whether the record has six or more tags written in alphabetical order (EndNote's way);
-    ``orders`` remembers the answer for each sequence of tags (an export uses a handful)."""
-    sequence = tuple(tags)
-    answer = orders.get(sequence)
-    if answer is None:
-        order = [tag for tag in sequence if tag not in ("TY", "ER")]
-        answer = orders[sequence] = len(order) >= 6 and order == sorted(order)
-    return answer
+def _is_alphabetical(sequence: tuple[str, ...]) -> bool:
+    """Whether a record's tags, in the order written, are six or more in alphabetical order (EndNote's way)."""
+    order = [tag for tag in sequence if tag not in ("TY", "ER")]
+    return len(order) >= 6 and order == sorted(order)
 
 
 def _accession(tags: dict[str, list[str]], dialect: str) -> str:
@@ -310,41 +308,54 @@ def _journal(tags: dict[str, list[str]], title: str, book_title: str) -> str:
     return ""
 
 
-class _Memo:
-    """Answers of the pure field rules for one file. Within an export the same author names, dates,
-    page ranges, DOIs and ISSNs come back many times; each distinct value is worked out once."""
+class _Memo(dict):
+    """Answers of one pure rule, each worked out the first time its question is asked."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def __missing__(self, question: Any) -> Any:
+        answer = self[question] = self.rule(question)
+        return answer
+
+
+def _person(name: str) -> tuple[str, str] | None:
+    """(family, given) of one name; None for a blank name (left out of the authors)."""
+    person = split_person.__wrapped__(name)
+    return person if person[0] or person[1] else None
+
+
+class _Memos:
+    """The field rules' answers for one file. Within an export the same author names, dates, page
+    ranges, DOIs and ISSNs come back many times; each distinct value is worked out once. (The rules'
+    process-wide caches are bypassed: these hold every answer, and only while the file is read.)"""
 
     __slots__ = ("dois", "identifiers", "orders", "pages", "people", "years")
 
     def __init__(self) -> None:
-        self.people: dict[str, tuple[str, str]] = {}
-        self.years: dict[str, str] = {}
-        self.pages: dict[tuple[str, str], tuple[str, str, str]] = {}
-        self.dois: dict[str, tuple[str, str]] = {}
-        self.identifiers: dict[str, tuple[str, str]] = {}
-        self.orders: dict[tuple[str, ...], bool] = {}
+        self.people = _Memo(_person)
+        self.years = _Memo(find_year.__wrapped__)
+        self.pages = _Memo(lambda parts: pages_from_parts.__wrapped__(*parts))
+        self.dois = _Memo(lambda value: doi_from([value]))
+        self.identifiers = _Memo(lambda value: split_identifiers([value]))
+        self.orders = _Memo(_is_alphabetical)
 
 
-# The rules themselves, without their process-wide caches (the memo above is the cache here).
-_split_person = split_person.__wrapped__
-_find_year = find_year.__wrapped__
-_pages_from_parts = pages_from_parts.__wrapped__
-
-
-def _doi_among(values: list[str], dois: dict[str, tuple[str, str]]) -> tuple[str, str]:
+def _doi_among(values: list[str], dois: _Memo) -> tuple[str, str]:
     """``doi_from(values)``, one value at a time through the memo."""
     bad = ""
     for value in values:
-        found = dois.get(value)
-        if found is None:
-            found = dois[value] = doi_from([value])
+        found = dois[value]
         if found[0]:
             return found
         bad = bad or found[1]
     return "", bad
 
 
-def _build(raw: _RawRecord, memo: _Memo) -> ParsedRecord:
+def _build(raw: _RawRecord, memo: _Memos) -> ParsedRecord:
     tags = raw.tags
     problems = raw.problems  # the raw record is not used after this
     dialect = _dialect(raw, memo.orders)
@@ -358,41 +369,22 @@ def _build(raw: _RawRecord, memo: _Memo) -> ParsedRecord:
     if not title and entry_type == "book" and book_title:
         title, book_title = book_title, ""
 
-    authors = []
-    names = _values_of(tags, "AU", "A1")
-    if names:
-        people = memo.people
-        for name in names:
-            person = people.get(name)
-            if person is None:
-                person = people[name] = _split_person(name)
-            if person[0] or person[1]:
-                authors.append(person)
+    # (Most records have only the first of the tags a field is read from: one lookup, no list built.)
+    names = tags.get("AU") if "A1" not in tags else _values_of(tags, "AU", "A1")
+    authors = list(filter(None, map(memo.people.__getitem__, names))) if names else []
 
     year = ""
-    date_values = _values_of(tags, "PY", "Y1", "DA")
-    if date_values:
-        years = memo.years
-        for value in date_values:
-            found = years.get(value)
-            if found is None:
-                found = years[value] = _find_year(value)
-            if found:
-                year = found
-                break
-        else:
-            if first(date_values):
-                problems.append(f"no four-digit year in '{first(date_values)}'")
+    dates = tags.get("PY") if "Y1" not in tags and "DA" not in tags else _values_of(tags, "PY", "Y1", "DA")
+    if dates:
+        year = next(filter(None, map(memo.years.__getitem__, dates)), "")
+        if not year and first(dates):
+            problems.append(f"no four-digit year in '{first(dates)}'")
 
     start, end = first(tags.get("SP")), first(tags.get("EP"))
-    if start or end:
-        pages = memo.pages.get((start, end))
-        if pages is None:
-            pages = memo.pages[start, end] = _pages_from_parts(start, end)
-    else:
-        pages = ("", "", "")
+    pages = memo.pages[start, end] if start or end else ("", "", "")
 
-    doi, bad_doi = _doi_among(_values_of(tags, "DO", "DI"), memo.dois)
+    dois = tags.get("DO") if "DI" not in tags else _values_of(tags, "DO", "DI")
+    doi, bad_doi = _doi_among(dois, memo.dois) if dois else ("", "")
     if not doi and ("L3" in tags or "M3" in tags):
         doi, _ = _doi_among(_values_of(tags, "L3", "M3"), memo.dois)
     if not doi and ("UR" in tags or "L2" in tags or "LK" in tags or "N1" in tags):
@@ -408,21 +400,21 @@ def _build(raw: _RawRecord, memo: _Memo) -> ParsedRecord:
             native_id = accession[:separator.start()]
 
     issn = isbn = ""
-    identifiers = _values_of(tags, "SN", "BN")
-    if len(identifiers) == 1:
-        found = memo.identifiers.get(identifiers[0])
-        if found is None:
-            found = memo.identifiers[identifiers[0]] = split_identifiers(identifiers)
-        issn, isbn = found
-    elif identifiers:
-        issn, isbn = split_identifiers(identifiers)
+    identifiers = tags.get("SN") if "BN" not in tags else _values_of(tags, "SN", "BN")
+    if identifiers:
+        if len(identifiers) == 1:
+            issn, isbn = memo.identifiers[identifiers[0]]
+        else:
+            issn, isbn = split_identifiers(identifiers)
 
     # A value that is only whitespace squashes to "" and is left out.
-    texts = _values_of(tags, "AB", "N2")
-    if len(texts) == 1:
-        abstract = squash(texts[0])
-    else:
-        abstract = " ".join(text for text in map(squash, texts) if text)
+    abstract = ""
+    texts = tags.get("AB") if "N2" not in tags else _values_of(tags, "AB", "N2")
+    if texts:
+        if len(texts) == 1:
+            abstract = squash(texts[0])
+        else:
+            abstract = " ".join(text for text in map(squash, texts) if text)
 
     keywords = []
     if "KW" in tags:
@@ -431,7 +423,7 @@ def _build(raw: _RawRecord, memo: _Memo) -> ParsedRecord:
     if "LA" in tags:
         language = "; ".join(unique([squash(value) for value in tags["LA"]]))
     publication_types = []
-    types = _values_of(tags, "PT") if dialect == "ovid" else _values_of(tags, "PT", "M3")
+    types = tags.get("PT") if dialect == "ovid" or "M3" not in tags else _values_of(tags, "PT", "M3")
     if types:
         publication_types = unique([squash(value) for value in types
                                     if not _doi_among([value], memo.dois)[0] and "://" not in value])
