@@ -86,7 +86,12 @@ def _parse(data: bytes, file: str, format: str, encoding: str) -> tuple[list[Par
     if detected in NOT_YET_SUPPORTED:
         _unsupported(detected, file)
     if detected == "ris":
-        return ris.read(lines, file=file), detected
+        # The lines and the text are dropped as soon as the records are split out of them: a large
+        # export's fields and frame are then built in the memory they took.
+        del text
+        split = ris.split(lines, file=file)
+        del lines
+        return ris.build(split), detected
     if detected == "nbib":
         return nbib.read(lines, file=file), detected
     if detected == "bibtex":

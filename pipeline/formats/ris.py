@@ -82,8 +82,24 @@ class _RawRecord:
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse RIS lines into records (see the module docstring for the rules)."""
     with gc_paused():
+        return build(split(lines, file=file))
+
+
+def split(lines: list[str], *, file: str) -> list[_RawRecord]:
+    """The first half of :func:`read`: the records' tags and values, not yet understood.
+
+    Nothing in them refers to ``lines``, so a caller can drop the lines (and the text they came from)
+    before :func:`build` makes the fields.
+    """
+    with gc_paused():
+        return _split_records(lines, file)
+
+
+def build(records: list[_RawRecord]) -> list[ParsedRecord]:
+    """The second half of :func:`read`: fields, dialect and problems of each record from :func:`split`."""
+    with gc_paused():
         memo = _Memos()
-        return [_build(raw, memo) for raw in _split_records(lines, file)]
+        return [_build(raw, memo) for raw in records]
 
 
 def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
