@@ -123,9 +123,14 @@ def first(values: list[str] | None) -> str:
     """The first non-empty value, squashed; "" if none."""
     if values:
         for value in values:
-            text = squash(value)
-            if text:
-                return text
+            # squash(value), written out: this runs for most fields of every record.
+            if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+                if value:
+                    return value
+            else:
+                text = " ".join(value.split())
+                if text:
+                    return text
     return ""
 
 

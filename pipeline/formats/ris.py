@@ -338,10 +338,16 @@ class _Memo(dict):
         return answer
 
 
-def _person(name: str) -> tuple[str, str] | None:
-    """(family, given) of one name; None for a blank name (left out of the authors)."""
-    person = split_person.__wrapped__(name)
-    return person if person[0] or person[1] else None
+class _People(dict):
+    """(family, given) of each author name, worked out once; None for a blank name (left out)."""
+
+    def __missing__(self, name: str) -> tuple[str, str] | None:
+        person = _split_person(name)
+        answer = self[name] = person if person[0] or person[1] else None
+        return answer
+
+
+_split_person = split_person.__wrapped__  # the rule without its process-wide cache
 
 
 class _Memos:
@@ -352,7 +358,7 @@ class _Memos:
     __slots__ = ("dois", "identifiers", "orders", "pages", "people", "years")
 
     def __init__(self) -> None:
-        self.people = _Memo(_person)
+        self.people = _People()
         self.years = _Memo(find_year.__wrapped__)
         self.pages = _Memo(lambda parts: pages_from_parts.__wrapped__(*parts))
         self.dois = _Memo(lambda value: doi_from([value]))
