@@ -16,12 +16,13 @@ import io
 import logging
 import zipfile
 import zlib
+from contextlib import nullcontext
 
 import pandas as pd
 
 from pipeline.errors import ExportError
 from pipeline.formats import bibtex, endnote_xml, enw, nbib, ris, table, wos, xlsx
-from pipeline.formats.common import ParsedRecord, to_frame
+from pipeline.formats.common import ParsedRecord, gc_paused, to_frame
 from pipeline.formats.detect import NOT_YET_SUPPORTED, SUPPORTED, container_kind, detect_format
 from pipeline.formats.encoding import decode_export, split_lines
 
@@ -38,6 +39,7 @@ MAX_UNPACKED_BYTES = 1 << 30
 _FIX_EXPORT = ("export the records as RIS, MEDLINE (.nbib), BibTeX, Web of Science plain text, EndNote XML "
                "or .enw, or as CSV/Excel with a header row")
 _ARCHIVE_JUNK = ("__MACOSX/", ".DS_Store")
+_ACYCLIC_READERS = frozenset({"nbib", "wos", "enw", "csv", "tsv"})  # (and RIS) see _read
 
 
 def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
@@ -53,17 +55,16 @@ def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
         raise ExportError(f"unknown export format '{format}'", where=file,
                           fix=f"use one of: {', '.join(FORMATS)}")
     data = _unpack(data, file)
-    if not data.strip():
+    if not data or data.isspace():  # what `not data.strip()` says, without copying the file
         raise ExportError("the file is empty", where=f"{file}:1",
                           fix="re-export the records from the database; the download may have failed")
-    records, detected = _parse(data, file, format, encoding)
-    return to_frame(records, source=source, file=file, format=detected)
+    return _read(data, file, source, format, encoding)
 
 
-def _parse(data: bytes, file: str, format: str, encoding: str) -> tuple[list[ParsedRecord], str]:
+def _read(data: bytes, file: str, source: str, format: str, encoding: str) -> pd.DataFrame:
     kind = container_kind(data)
     if kind == "xlsx" and format in ("auto", "xlsx"):
-        return xlsx.read(data, file=file), "xlsx"
+        return to_frame(xlsx.read(data, file=file), source=source, file=file, format="xlsx")
     if format == "xlsx" or kind == "xlsx":
         what = "not an Excel workbook (.xlsx)" if format == "xlsx" else f"an Excel workbook, not '{format}'"
         raise ExportError(f"the file is {what}", where=f"{file}:1",
@@ -81,7 +82,33 @@ def _parse(data: bytes, file: str, format: str, encoding: str) -> tuple[list[Par
     if detected in NOT_YET_SUPPORTED:
         _unsupported(detected, file)
     if detected == "ris":
-        return ris.read(lines, file=file), detected
+        # The text and its lines are dropped as soon as the records are split out of them, so that a
+        # large export's fields and frame are built in the memory they took. The collector is paused
+        # once for the split, the fields and the frame (the RIS records hold no reference cycles), and
+        # the pause ends after the records are gone: the collector's first pass after a pause scans
+        # every container made during it that is still alive.
+        del text
+        with gc_paused():
+            split = ris.split(lines, file=file)
+            del lines
+            records = ris.build(split)
+            del split
+            frame = to_frame(records, source=source, file=file, format=detected)
+            del records
+        return frame
+    # The same single pause for the other readers written here (plain dicts, lists and strings); the
+    # parsers of BibTeX, EndNote XML (and Excel, above) are libraries whose objects may form cycles,
+    # so they run with the collector as it was, and only the frame is built with it paused.
+    with gc_paused() if detected in _ACYCLIC_READERS else nullcontext():
+        records, detected = _parse(text, lines, file, detected)
+        del text, lines  # not needed for the frame
+        frame = to_frame(records, source=source, file=file, format=detected)
+        del records
+    return frame
+
+
+def _parse(text: str, lines: list[str], file: str, detected: str) -> tuple[list[ParsedRecord], str]:
+    """The records of a text export in a format other than RIS."""
     if detected == "nbib":
         return nbib.read(lines, file=file), detected
     if detected == "bibtex":

@@ -20,6 +20,8 @@ lost its ``TY  -`` line and the file is rejected.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from pipeline.errors import ExportError
 from pipeline.formats.common import (
@@ -34,7 +36,7 @@ from pipeline.formats.common import (
     pages_from_parts,
     pmid_in_links,
     split_identifiers,
-    split_people,
+    split_person,
     squash,
     unique,
 )
@@ -43,7 +45,8 @@ _STRICT_TAG = re.compile(r"([A-Z][A-Z0-9])  - ?(.*)")
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,3}-(?: (.*)|)$|^(PMID) {1,2}- ?(.*)$")
 _RECORD_NUMBER = re.compile(r"^\s*(?:\d+\.|<\d+>)\s*$")
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_TAG_HEADS = frozenset(f"{a}{b}  -" for a in _UPPER for b in _UPPER + "0123456789")  # what _STRICT_TAG starts with
+# What _STRICT_TAG starts with ("TI  -"), each mapped to its tag ("TI").
+_TAG_HEADS = {f"{a}{b}  -": f"{a}{b}" for a in _UPPER for b in _UPPER + "0123456789"}
 _CORE_TAGS = frozenset({"TI", "T1", "AU", "A1", "PY", "Y1"})
 _ACCESSION_NOTE = re.compile(r"Accession Number:\s*([^\s;]+)", re.IGNORECASE)
 _EMBASE_ID = re.compile(r"^L\d+$")
@@ -79,7 +82,24 @@ class _RawRecord:
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse RIS lines into records (see the module docstring for the rules)."""
     with gc_paused():
-        return [_build(raw) for raw in _split_records(lines, file)]
+        return build(split(lines, file=file))
+
+
+def split(lines: list[str], *, file: str) -> list[_RawRecord]:
+    """The first half of :func:`read`: the records' tags and values, not yet understood.
+
+    Nothing in them refers to ``lines``, so a caller can drop the lines (and the text they came from)
+    before :func:`build` makes the fields.
+    """
+    with gc_paused():
+        return _split_records(lines, file)
+
+
+def build(records: list[_RawRecord]) -> list[ParsedRecord]:
+    """The second half of :func:`read`: fields, dialect and problems of each record from :func:`split`."""
+    with gc_paused():
+        memo = _Memos()
+        return [_build(raw, memo) for raw in records]
 
 
 def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
@@ -91,9 +111,9 @@ def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
     after_number = False
     tag_heads = _TAG_HEADS
     for index, line in enumerate(lines):
-        # The strict form "XX  - value" is one set lookup (no regex): it is nearly every line.
-        if line[:5] in tag_heads:
-            tag = line[:2]
+        # The strict form "XX  - value" is one dict lookup (no regex): it is nearly every line.
+        tag = tag_heads.get(line[:5])
+        if tag is not None:
             value = line[6:] if line[5:6] == " " else line[5:]
             if current is not None and tag != "TY" and tag != "ER":
                 values = current.tags.get(tag)
@@ -171,13 +191,35 @@ def _joined(tags: dict[str, list[str]], *names: str) -> str:
     return " ".join(value for values in present for value in values).lower()
 
 
-def _dialect(raw: _RawRecord) -> str:
+# The tags the vendor rules below look at; a record with none of them can only be EndNote's or generic.
+_DIALECT_TAGS = frozenset({"UR", "L2", "LK", "L1", "DB", "DP", "N1", "AN", "UT", "DA"})
+_ID_TAGS = frozenset({"AN", "UT"})
+
+
+def _dialect(raw: _RawRecord, orders: dict[tuple[str, ...], bool]) -> str:
+    """The vendor dialect; ``orders`` answers :func:`_is_alphabetical` (an export uses a handful of tag orders)."""
+    if raw.numbered:
+        return "ovid"
     tags = raw.tags
+    cues = _DIALECT_TAGS.intersection(tags)
+    if cues:
+        if cues <= _ID_TAGS:  # only accession numbers: of the vendor rules, only Web of Science's can apply
+            if "wos:" in _joined(tags, "AN", "UT"):
+                return "wos"
+        else:
+            dialect = _vendor(tags)
+            if dialect:
+                return dialect
+    return "endnote" if orders[tuple(tags)] else "generic"
+
+
+def _vendor(tags: dict[str, list[str]]) -> str:
+    """The vendor the links, database, provider and notes name; "" when none does."""
     links = _joined(tags, "UR", "L2", "LK", "L1")
     database = _joined(tags, "DB")
     provider = _joined(tags, "DP")
     notes = _joined(tags, "N1")
-    if "ovid" in links or "ovid" in database or "ovid" in provider or raw.numbered:
+    if "ovid" in links or "ovid" in database or "ovid" in provider:
         return "ovid"
     if "ebsco" in provider or "ebscohost" in links:
         return "ebsco"
@@ -194,10 +236,13 @@ def _dialect(raw: _RawRecord) -> str:
         return "pubmed"
     if ("DA" in tags and any(_ZOTERO_DATE.match(value) for value in tags["DA"])) or "<p>" in notes:
         return "zotero"
-    order = [tag for tag in tags if tag not in ("TY", "ER")]
-    if len(order) >= 6 and order == sorted(order):
-        return "endnote"
-    return "generic"
+    return ""
+
+
+def _is_alphabetical(sequence: tuple[str, ...]) -> bool:
+    """Whether a record's tags, in the order written, are six or more in alphabetical order (EndNote's way)."""
+    order = [tag for tag in sequence if tag not in ("TY", "ER")]
+    return len(order) >= 6 and order == sorted(order)
 
 
 def _accession(tags: dict[str, list[str]], dialect: str) -> str:
@@ -232,20 +277,23 @@ def _accession(tags: dict[str, list[str]], dialect: str) -> str:
 
 def _pmid(tags: dict[str, list[str]], dialect: str, accession: str) -> str:
     for tag in ("PMID", "PM"):
-        for value in tags.get(tag, []):
-            digits = digits_only(value.split("\n")[0])
-            if digits:
-                return digits
+        if tag in tags:
+            for value in tags[tag]:
+                digits = digits_only(value.split("\n")[0])
+                if digits:
+                    return digits
     if dialect == "pubmed" and accession.isdigit():
         return accession
     if dialect == "ovid" and "medline" in " ".join(tags.get("DB", []) + tags.get("L2", [])).lower():
         digits = digits_only(first(tags.get("ID")))
         if digits:
             return digits
-    return pmid_in_links(tags.get("UR", []) + tags.get("L2", []) + tags.get("LK", []))
+    if "UR" in tags or "L2" in tags or "LK" in tags:
+        return pmid_in_links(tags.get("UR", []) + tags.get("L2", []) + tags.get("LK", []))
+    return ""
 
 
-_ID_SEPARATORS = re.compile(r"[;,\s]+")
+_ID_SEPARATOR = re.compile(r"[;,\s]")  # the native id is the accession number up to the first of these
 _JOURNAL_TAGS = ("JF", "T2", "JO", "BT", "JA", "J2", "J1")  # "BT" stands for the book title as the reader sees it
 
 
@@ -276,57 +324,136 @@ def _journal(tags: dict[str, list[str]], title: str, book_title: str) -> str:
     return ""
 
 
-def _build(raw: _RawRecord) -> ParsedRecord:
+class _Memo(dict):
+    """Answers of one pure rule, each worked out the first time its question is asked."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def __missing__(self, question: Any) -> Any:
+        answer = self[question] = self.rule(question)
+        return answer
+
+
+class _People(dict):
+    """(family, given) of each author name, worked out once; None for a blank name (left out)."""
+
+    def __missing__(self, name: str) -> tuple[str, str] | None:
+        person = _split_person(name)
+        answer = self[name] = person if person[0] or person[1] else None
+        return answer
+
+
+_split_person = split_person.__wrapped__  # the rule without its process-wide cache
+
+
+class _Memos:
+    """The field rules' answers for one file. Within an export the same author names, dates, page
+    ranges, DOIs and ISSNs come back many times; each distinct value is worked out once. (The rules'
+    process-wide caches are bypassed: these hold every answer, and only while the file is read.)"""
+
+    __slots__ = ("dois", "identifiers", "orders", "pages", "people", "years")
+
+    def __init__(self) -> None:
+        self.people = _People()
+        self.years = _Memo(find_year.__wrapped__)
+        self.pages = _Memo(lambda parts: pages_from_parts.__wrapped__(*parts))
+        self.dois = _Memo(lambda value: doi_from([value]))
+        self.identifiers = _Memo(lambda value: split_identifiers([value]))
+        self.orders = _Memo(_is_alphabetical)
+
+
+def _doi_among(values: list[str], dois: _Memo) -> tuple[str, str]:
+    """``doi_from(values)``, one value at a time through the memo."""
+    bad = ""
+    for value in values:
+        found = dois[value]
+        if found[0]:
+            return found
+        bad = bad or found[1]
+    return "", bad
+
+
+def _build(raw: _RawRecord, memo: _Memos) -> ParsedRecord:
     tags = raw.tags
-    dialect = _dialect(raw)
+    problems = raw.problems  # the raw record is not used after this
+    dialect = _dialect(raw, memo.orders)
     type_code = first(tags.get("TY")).upper()
     entry_type = RIS_ENTRY_TYPES.get(type_code, "other")
-    record = ParsedRecord(line=raw.line, raw=tags, dialect=dialect, entry_type=entry_type,
-                          problems=raw.problems)  # the raw record is not used after this
     if not type_code:
-        record.problems.append("empty 'TY  -' reference type")
+        problems.append("empty 'TY  -' reference type")
 
     title = _first_of(tags, "TI", "T1", "CT")
     book_title = first(tags.get("BT"))
     if not title and entry_type == "book" and book_title:
         title, book_title = book_title, ""
-    record.title = title
-    record.authors = split_people(_values_of(tags, "AU", "A1"))
-    record.journal = _journal(tags, title, book_title)
 
-    date_values = _values_of(tags, "PY", "Y1", "DA")
-    record.year = next((year for year in map(find_year, date_values) if year), "")
-    if not record.year and first(date_values):
-        record.problems.append(f"no four-digit year in '{first(date_values)}'")
+    # (Most records have only the first of the tags a field is read from: one lookup, no list built.)
+    names = tags.get("AU") if "A1" not in tags else _values_of(tags, "AU", "A1")
+    authors = list(filter(None, map(memo.people.__getitem__, names))) if names else []
 
-    record.volume = first(tags.get("VL"))
-    record.issue = _first_of(tags, "IS", "CP")
-    record.pages, record.page_start, record.page_end = pages_from_parts(first(tags.get("SP")), first(tags.get("EP")))
+    year = ""
+    dates = tags.get("PY") if "Y1" not in tags and "DA" not in tags else _values_of(tags, "PY", "Y1", "DA")
+    if dates:
+        year = next(filter(None, map(memo.years.__getitem__, dates)), "")
+        if not year and first(dates):
+            problems.append(f"no four-digit year in '{first(dates)}'")
 
-    doi, bad_doi = doi_from(_values_of(tags, "DO", "DI"))
-    if not doi:
-        doi, _ = doi_from(_values_of(tags, "L3", "M3"))
-    if not doi:
+    start, end = first(tags.get("SP")), first(tags.get("EP"))
+    pages = memo.pages[start, end] if start or end else ("", "", "")
+
+    dois = tags.get("DO") if "DI" not in tags else _values_of(tags, "DO", "DI")
+    doi, bad_doi = _doi_among(dois, memo.dois) if dois else ("", "")
+    if not doi and ("L3" in tags or "M3" in tags):
+        doi, _ = _doi_among(_values_of(tags, "L3", "M3"), memo.dois)
+    if not doi and ("UR" in tags or "L2" in tags or "LK" in tags or "N1" in tags):
         doi = doi_in_links(_values_of(tags, "UR", "L2", "LK", "N1"))
     if bad_doi and not doi:
-        record.problems.append(f"DOI '{bad_doi}' is not DOI-shaped")
-    record.doi = doi
+        problems.append(f"DOI '{bad_doi}' is not DOI-shaped")
 
-    record.accession = _accession(tags, dialect)
-    record.native_id = _ID_SEPARATORS.split(record.accession)[0] if record.accession else ""
-    record.pmid = _pmid(tags, dialect, record.accession)
-    record.database = first(tags.get("DB"))
-    identifiers = _values_of(tags, "SN", "BN")
+    accession = _accession(tags, dialect)
+    native_id = accession
+    if accession:
+        separator = _ID_SEPARATOR.search(accession)
+        if separator:
+            native_id = accession[:separator.start()]
+
+    issn = isbn = ""
+    identifiers = tags.get("SN") if "BN" not in tags else _values_of(tags, "SN", "BN")
     if identifiers:
-        record.issn, record.isbn = split_identifiers(identifiers)
-    record.abstract = " ".join(squash(value) for value in _values_of(tags, "AB", "N2") if value.strip())
+        if len(identifiers) == 1:
+            issn, isbn = memo.identifiers[identifiers[0]]
+        else:
+            issn, isbn = split_identifiers(identifiers)
+
+    # A value that is only whitespace squashes to "" and is left out.
+    abstract = ""
+    texts = tags.get("AB") if "N2" not in tags else _values_of(tags, "AB", "N2")
+    if texts:
+        if len(texts) == 1:
+            abstract = squash(texts[0])
+        else:
+            abstract = " ".join(text for text in map(squash, texts) if text)
+
+    keywords = []
     if "KW" in tags:
-        record.keywords = unique([squash(part) for value in tags["KW"] for part in value.split("\n")])
+        keywords = unique([squash(part) for value in tags["KW"] for part in value.split("\n")])
+    language = ""
     if "LA" in tags:
-        record.language = "; ".join(unique([squash(value) for value in tags["LA"]]))
-    types = _values_of(tags, "PT") if dialect == "ovid" else _values_of(tags, "PT", "M3")
+        language = "; ".join(unique([squash(value) for value in tags["LA"]]))
+    publication_types = []
+    types = tags.get("PT") if dialect == "ovid" or "M3" not in tags else _values_of(tags, "PT", "M3")
     if types:
-        record.publication_types = unique([squash(value) for value in types
-                                           if not doi_from([value])[0] and "://" not in value])
-    record.url = _first_of(tags, "UR", "LK", "L2")
-    return record
+        publication_types = unique([squash(value) for value in types
+                                    if not _doi_among([value], memo.dois)[0] and "://" not in value])
+
+    return ParsedRecord(
+        line=raw.line, raw=tags, dialect=dialect, entry_type=entry_type, native_id=native_id, title=title,
+        authors=authors, year=year, journal=_journal(tags, title, book_title), volume=first(tags.get("VL")),
+        issue=_first_of(tags, "IS", "CP"), pages=pages[0], page_start=pages[1], page_end=pages[2], doi=doi,
+        pmid=_pmid(tags, dialect, accession), accession=accession, database=first(tags.get("DB")), issn=issn,
+        isbn=isbn, abstract=abstract, keywords=keywords, language=language,
+        publication_types=publication_types, url=_first_of(tags, "UR", "LK", "L2"), problems=problems)
