@@ -395,7 +395,29 @@ def split_list(value: str) -> list[str]:
         if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
             return unique([squash(item) for item in parsed])
     separator = ";" if ";" in text else ","
-    return unique([squash(item) for item in text.split(separator)])
+    return unique([squash(item) for item in _split_outside_brackets(text, separator)])
+
+
+def _split_outside_brackets(text: str, separator: str) -> list[str]:
+    """``text`` split at each ``separator`` that is not inside round or square brackets, so that
+    "cyst (diagnosis, surgery), colonoscopy" gives two items; unbalanced brackets split everywhere."""
+    if "(" not in text and "[" not in text:
+        return text.split(separator)
+    items, depth, start = [], 0, 0
+    for position, character in enumerate(text):
+        if character in "([":
+            depth += 1
+        elif character in ")]":
+            depth -= 1
+            if depth < 0:
+                return text.split(separator)
+        elif character == separator and depth == 0:
+            items.append(text[start:position])
+            start = position + 1
+    if depth != 0:
+        return text.split(separator)
+    items.append(text[start:])
+    return items
 
 
 # --- the frame ------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
+from urllib.parse import parse_qs, urlsplit
 
 from pipeline.errors import ExportError
 from pipeline.formats.common import (
@@ -283,4 +284,34 @@ def _build(row: list[str], names: list[str], mapped: dict[str, list[int]], line:
     record.entry_type = (RIS_ENTRY_TYPES.get(type_code.upper()) or BIBTEX_ENTRY_TYPES.get(type_code.lower())
                          or entry_type_from_words(record.publication_types + [type_code]) or "other")
     record.url = squash(value_of("url"))
+    if dialect == "embase":
+        _embase_citation(record, raw)
     return record
+
+
+#: Embase's "Source" cell: ``Journal (Year) Volume:Issue (Pages). Date of Publication: ...``
+_EMBASE_SOURCE = re.compile(r"^(?P<journal>.+?) \((?P<year>\d{4})\)(?: (?P<volume>[^\s:(]+)(?::(?P<issue>[^\s(]+))?)?"
+                            r"(?: \((?P<pages>[^)]*)\))?\.?(?:\s|$)")
+
+
+def _embase_citation(record: ParsedRecord, raw: dict[str, list[str]]) -> None:
+    """Embase CSV puts journal, year, volume, issue and pages in one "Source" cell, and the DOI and
+    ISSN only inside its OpenURL link; fill the fields the mapped columns left empty."""
+    source = squash(next(iter(raw.get("Source", [])), ""))
+    cited = _EMBASE_SOURCE.match(source)
+    if cited:
+        record.journal = record.journal or cited["journal"]
+        record.year = record.year or cited["year"]
+        record.volume = record.volume or (cited["volume"] or "")
+        record.issue = record.issue or (cited["issue"] or "")
+        if not record.pages and cited["pages"]:
+            record.pages = cited["pages"]
+            record.page_start, record.page_end = split_pages(cited["pages"])
+    link = next(iter(raw.get("Open URL Link", [])), "")
+    if link:
+        query = parse_qs(urlsplit(link).query)
+        if not record.doi:
+            ids = [value[4:] for value in query.get("id", []) if value.lower().startswith("doi:")]
+            record.doi, _ = doi_from(ids[:1])
+        if not record.issn:
+            record.issn, _ = split_identifiers([";".join(query.get("issn", []))])

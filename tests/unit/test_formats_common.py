@@ -10,6 +10,7 @@ from pipeline.formats.common import (
     find_year,
     pages_from_parts,
     split_identifiers,
+    split_list,
     split_pages,
     split_person,
     to_frame,
@@ -110,3 +111,15 @@ def test_to_frame_makes_ids_unique_and_notes_missing_fields() -> None:
     assert frame["problems"].iloc[1] == "no title; no authors; no year; record id s:7 repeats in the file (copy #2)"
     assert frame["record_key"].iloc[0] == record_key(title="T", first_family="Doe", year="2000")
     assert frame["record_key"].iloc[0].startswith("ref:doe2000-")
+
+
+@pytest.mark.parametrize(("cell", "items"), [
+    ("cyst (diagnosis, surgery), colonoscopy, human", ["cyst (diagnosis, surgery)", "colonoscopy", "human"]),
+    ("a; b (c; d); e", ["a", "b (c; d)", "e"]),
+    ("[x, y] z, w", ["[x, y] z", "w"]),
+    ("open (bracket, never closed", ["open (bracket", "never closed"]),
+    ("stray ), close, here", ["stray )", "close", "here"]),
+    ("plain, list", ["plain", "list"]),
+])
+def test_keyword_cells_split_outside_brackets(cell, items):
+    assert split_list(cell) == items

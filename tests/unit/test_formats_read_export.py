@@ -228,3 +228,21 @@ def test_every_file_logs_the_encoding_it_was_read_with(caplog: pytest.LogCapture
     assert "tests/fixtures/exports/ovid.ris: read as UTF-8" in caplog.text
     assert "read as UTF-16-LE (byte-order mark)" in caplog.text
     assert "read as utf-8 (as configured)" in caplog.text
+
+
+def test_embase_csv_source_cell_and_openurl_give_the_citation() -> None:
+    """Embase CSV has no journal/year/pages columns: they sit in "Source", the DOI in the OpenURL link."""
+    data = ('Title,Author Names,Source,Emtree Medical Index Terms,Open URL Link\n'
+            '"Cysts","Liu R., Adler D.G.","Endoscopic Ultrasound (2014) 3:3 (152-160). Date of Publication: 2014",'
+            '"cyst (diagnosis, surgery), human",'
+            '"http://sfx.example/x?sid=EMBASE&issn=22267190&id=doi:10.4103%2F2303-9027.138783&volume=3"\n'
+            '"Case","Ito K.","Int J Surg Case Rep (2019) 54 (83-86). Date of Publication: 1 Jan 2019",,\n')
+    frame = read_export(data.encode(), file="embase.csv", source="embase")
+    first, second = frame.iloc[0], frame.iloc[1]
+    assert first["dialect"] == "embase"
+    assert (first["journal"], first["year"], first["volume"], first["issue"], first["pages"]) == (
+        "Endoscopic Ultrasound", "2014", "3", "3", "152-160")
+    assert (first["doi"], first["issn"]) == ("10.4103/2303-9027.138783", "2226-7190")
+    assert json.loads(first["keywords"]) == []  # index terms are kept raw, not mapped
+    assert (second["journal"], second["year"], second["volume"], second["issue"], second["page_start"]) == (
+        "Int J Surg Case Rep", "2019", "54", "", "83")
