@@ -95,6 +95,51 @@ _TYPE_WORDS = (
 )
 
 
+class TaggedRecords:
+    """Gathers the lines of a tagged export (MEDLINE, EndNote) into records: a blank line or a second
+    ``start_tag`` ends a record, and each record remembers the line it starts on and its problems."""
+
+    def __init__(self, build: Callable[[int, dict[str, list[str]], list[str]], ParsedRecord], start_tag: str) -> None:
+        self.records: list[ParsedRecord] = []
+        self._build, self._start_tag = build, start_tag
+        self._tags: dict[str, list[str]] = {}
+        self._problems: list[str] = []
+        self._values: list[str] | None = None
+        self._start = 0
+
+    def blank(self) -> None:
+        """A blank line: the record so far, if any, is complete."""
+        if self._tags:
+            self._flush()
+
+    def add(self, index: int, tag: str, value: str) -> None:
+        """A tag line at 0-based ``index``."""
+        if tag == self._start_tag and tag in self._tags:
+            self._flush()
+        if not self._tags:
+            self._start = index + 1
+        self._values = self._tags.setdefault(tag, [])
+        self._values.append(value)
+
+    def extend(self, line: str) -> bool:
+        """Append ``line`` to the last value; False when no tag has been read since the last record."""
+        if self._values is None:
+            return False
+        self._values[-1] = f"{self._values[-1]}\n{line}"
+        return True
+
+    def note(self, problem: str) -> None:
+        self._problems.append(problem)
+
+    def finish(self) -> list[ParsedRecord]:
+        self.blank()
+        return self.records
+
+    def _flush(self) -> None:
+        self.records.append(self._build(self._start, self._tags, self._problems))
+        self._tags, self._problems, self._values = {}, [], None
+
+
 def entry_type_from_words(values: list[str]) -> str:
     """Map free-text publication types (``Journal Article``, ``Book Chapter``) to an entry type."""
     folded = [value.lower() for value in values if value]

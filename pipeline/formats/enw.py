@@ -20,6 +20,7 @@ import re
 from pipeline.errors import ExportError
 from pipeline.formats.common import (
     ParsedRecord,
+    TaggedRecords,
     doi_from,
     doi_in_links,
     entry_type_from_words,
@@ -55,33 +56,15 @@ def is_tag_line(line: str) -> bool:
 
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse EndNote tagged lines into records."""
-    records: list[ParsedRecord] = []
-    tags: dict[str, list[str]] = {}
-    problems: list[str] = []
-    start = 0
-    values: list[str] | None = None
+    gathered = TaggedRecords(_build, start_tag="0")
     for index, line in enumerate(lines):
         if not line.strip():
-            if tags:
-                records.append(_build(start, tags, problems))
-                tags, problems, values = {}, [], None
-            continue
-        if not is_tag_line(line):
-            if values is not None:
-                values[-1] = f"{values[-1]}\n{line}"
-            else:
-                problems.append(f"line {index + 1} has no '%' tag and was skipped")
-            continue
-        tag, value = line[1], line[3:]
-        if tag == "0" and "0" in tags:
-            records.append(_build(start, tags, problems))
-            tags, problems = {}, []
-        if not tags:
-            start = index + 1
-        values = tags.setdefault(tag, [])
-        values.append(value)
-    if tags:
-        records.append(_build(start, tags, problems))
+            gathered.blank()
+        elif is_tag_line(line):
+            gathered.add(index, line[1], line[3:])
+        elif not gathered.extend(line):
+            gathered.note(f"line {index + 1} has no '%' tag and was skipped")
+    records = gathered.finish()
     if not records:
         raise ExportError("no EndNote record found (no '%0' or other '%' tag line)", where=f"{file}:1",
                           fix="export from EndNote as 'EndNote Export' (.enw) or as RIS")

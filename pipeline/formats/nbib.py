@@ -15,6 +15,7 @@ import re
 from pipeline.errors import ExportError
 from pipeline.formats.common import (
     ParsedRecord,
+    TaggedRecords,
     digits_only,
     doi_from,
     entry_type_from_words,
@@ -45,41 +46,23 @@ def split_tag(line: str) -> tuple[str, str] | None:
 
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse MEDLINE-tagged lines into records."""
-    records: list[ParsedRecord] = []
-    tags: dict[str, list[str]] = {}
-    start = 0
-    values: list[str] | None = None
-    problems: list[str] = []
+    gathered = TaggedRecords(_build, start_tag="PMID")
     for index, line in enumerate(lines):
         if not line.strip():
-            if tags:
-                records.append(_build(start, tags, problems))
-                tags, values, problems = {}, None, []
+            gathered.blank()
             continue
         if line[0] in " \t":
-            if values is not None:
-                values[-1] = f"{values[-1]}\n{line}"
-            else:
-                problems.append(f"line {index + 1} continues no tag")
+            if not gathered.extend(line):
+                gathered.note(f"line {index + 1} continues no tag")
             continue
         parts = split_tag(line)
-        if parts is None:
-            if values is not None:
-                values[-1] = f"{values[-1]}\n{line}"
-                problems.append(f"line {index + 1} has no tag, read as a continuation")
-                continue
-            problems.append(f"line {index + 1} has no tag and was skipped")
-            continue
-        tag, value = parts
-        if tag == "PMID" and "PMID" in tags:
-            records.append(_build(start, tags, problems))
-            tags, problems = {}, []
-        if not tags:
-            start = index + 1
-        values = tags.setdefault(tag, [])
-        values.append(value)
-    if tags:
-        records.append(_build(start, tags, problems))
+        if parts is not None:
+            gathered.add(index, *parts)
+        elif gathered.extend(line):
+            gathered.note(f"line {index + 1} has no tag, read as a continuation")
+        else:
+            gathered.note(f"line {index + 1} has no tag and was skipped")
+    records = gathered.finish()
     if not records:
         raise ExportError("no MEDLINE record found (no 'PMID- ' or other tag line)", where=f"{file}:1",
                           fix="export the records from PubMed as 'PubMed' format (.nbib)")
