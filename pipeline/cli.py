@@ -65,8 +65,9 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         try:
             data = Path(path).read_bytes()
         except FileNotFoundError:
-            raise PipelineError("export file not found", where=label,
-                                fix="check the path in config.yaml (sources[].path) or add the file") from None
+            fix = ("check the path on the command line" if args.files
+                   else "check the path in config.yaml (sources[].path) or add the file")
+            raise PipelineError("export file not found", where=label, fix=fix) from None
         except IsADirectoryError:
             raise PipelineError("is a folder, not an export file", where=label, fix="name the file itself") from None
         frames.append(formats.read_export(data, file=label, source=source, format=fmt))
@@ -94,6 +95,15 @@ def cmd_deduplicate(args: argparse.Namespace) -> None:
     log.info(deduplicate.summary(records_out, pairs))
 
 
+def _csv_header(path: str) -> list[str]:
+    """The header row of a CSV file, or [] when it has none that pandas can read (the export readers
+    then say what is wrong with the file)."""
+    try:
+        return pd.read_csv(path, dtype=str, nrows=0).columns.tolist()
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return []
+
+
 def cmd_dedupe(args: argparse.Namespace) -> None:
     from pipeline import deduplicate, formats, ingest
 
@@ -103,7 +113,7 @@ def cmd_dedupe(args: argparse.Namespace) -> None:
         source = Path(path).stem
         if not Path(path).is_file():
             raise PipelineError("export file not found", where=path, fix="check the path and name the file itself")
-        header = pd.read_csv(path, dtype=str, nrows=0).columns.tolist() if Path(path).suffix.lower() == ".csv" else []
+        header = _csv_header(path) if Path(path).suffix.lower() == ".csv" else []
         if deduplicate.is_benchmark_table(header):
             table = read_table(path, what="benchmark-layout table")
             frames.append(deduplicate.records_from_benchmark(table, source).assign(**{col.FILE: path}))

@@ -76,3 +76,18 @@ def test_missing_file_is_an_error_naming_it(tmp_path: Path, monkeypatch: pytest.
     error = capsys.readouterr().err
     assert "ERROR: absent.ris: export file not found; check the path and name the file itself" in error
     assert not (tmp_path / "dedup.csv").exists()
+
+
+@pytest.mark.parametrize(("content", "code", "message"), [
+    (b"", 2, "empty.csv:1: the file is empty"),
+    (b'title,author\n"never closed,x\n', 0, "dedupe: 1 records -> 1 studies"),
+    (b"\xff\xfe\x00garbage,\"x\n", 2, "broken.csv:1: not a bibliographic export"),
+], ids=["empty", "open-quote-read-by-the-export-reader", "utf16-garbage"])
+def test_a_csv_pandas_cannot_parse_goes_to_the_export_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture, content: bytes,
+                                                             code: int, message: str) -> None:
+    name = "empty.csv" if not content else "broken.csv"
+    (tmp_path / name).write_bytes(content)
+    assert run(tmp_path, monkeypatch, name, "-o", "dedup.csv") == code
+    error = capsys.readouterr().err
+    assert message in error and "internal error" not in error
