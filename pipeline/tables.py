@@ -123,10 +123,13 @@ def with_placement(table: pd.DataFrame, pairs: pd.DataFrame, level_columns: Sequ
     total[PLACED_COLUMN] = ""
     total[STUDIES_COLUMN] = ""
     order = list(level_columns)
-    rank = body.apply(lambda row: (row[heading] == NOT_REPORTED_LABEL,
-                                   order.index(row[PLACED_COLUMN]) if row[PLACED_COLUMN] in order else len(order),
-                                   -int(row[TOTAL]), str(row[heading]).casefold(), str(row[heading])), axis=1)
-    body = body.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+    rank = [(label == NOT_REPORTED_LABEL, order.index(placed) if placed in order else len(order),
+             -int(total_count), str(label).casefold(), str(label))
+            for label, placed, total_count in zip(body[heading], body[PLACED_COLUMN], body[TOTAL])]
+    # sorted() on the row positions, not DataFrame.apply: with no intervention rows (no included
+    # study yet) apply returns an empty frame that cannot become a column
+    positions = sorted(range(len(body)), key=rank.__getitem__)
+    body = body.iloc[positions]
     return pd.concat([body, total], ignore_index=True)
 
 

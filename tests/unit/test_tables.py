@@ -161,6 +161,14 @@ def test_intervention_rows_follow_their_level_then_total():
     assert table["Label"].tolist() == ["z_best", "a_promising", "b_often", "a_once", "Total"]
 
 
+@pytest.mark.parametrize("field", ["intervention", "country", "design"])
+def test_no_included_study_gives_a_table_with_only_zeros(field):
+    """Before any study is included (screening not started) every table still builds."""
+    table = tb.crosstab(make_classified([]), spec_for(field), make_hierarchy())
+    assert table["Label"].tolist()[-1] == "Total"
+    assert table[[*LEVEL_LABELS, "Total"]].to_numpy().sum() == 0
+
+
 def test_intervention_placement_agrees_with_classify(real_settings):
     studies = make_classified([("best", "rct", "USA", "", ["debriefing", "reiki"]),
                                ("contraindicated", "rct", "USA", "no_effect", ["reiki", "self_care"]),
