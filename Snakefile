@@ -11,10 +11,12 @@ import json
 from pipeline.config import load_or_exit
 
 
-configfile: "config.yaml"
-
-
+# Validated before Snakemake reads it, so that a YAML error, a file that is not UTF-8 or a missing
+# export is reported as one ERROR line with the line of config.yaml, not as a workflow error.
 load_or_exit("config.yaml")
+
+
+configfile: "config.yaml"
 
 EXPORTS = [source["path"] for source in config["sources"]]
 SCREENING = sorted(glob.glob("data/raw/decisions/screening/*.csv"))

@@ -277,6 +277,17 @@ def _check_semantics(settings: Settings, document: dict, file: str, lines: dict)
                   f"{screening.needed(stage)} decisions per record at {stage} but only "
                   f"{len(screening.reviewers)} reviewer(s) listed",
                   "list more reviewers under screening.reviewers or lower screening.per_record")
+    search = settings.search
+    if search.date_from is not None and search.date_to is not None and search.date_from > search.date_to:
+        _fail(file, lines, ("search", "date_to"), f"date_to {search.date_to} is before date_from {search.date_from}",
+              "set date_to to the last year searched, at or after date_from")
+    paths: dict[str, int] = {}
+    for position, source in enumerate(settings.sources):
+        same = paths.setdefault(Path(source.path).as_posix(), position)
+        if same != position:
+            _fail(file, lines, ("sources", position, "path"),
+                  f"'{source.path}' is already the path of sources[{same}] ('{settings.sources[same].id}')",
+                  "give every source its own export file; reading one file twice counts its records twice")
     if settings.dedup.title_maybe > settings.dedup.title_duplicate:
         _fail(file, lines, ("deduplicate", "title_maybe"), "title_maybe is above title_duplicate",
               "set title_maybe at or below title_duplicate")
@@ -340,8 +351,27 @@ def parse(text: str, *, file: str = "config.yaml") -> Settings:
                           fix="check indentation and quoting on that line") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML ({exc})", where=file, fix="check the file's syntax") from None
+    if node is not None:
+        _check_unique_keys(node, file)
     lines = _line_index(node) if node is not None else {}
     return validate(document, file=file, lines=lines)
+
+
+def _check_unique_keys(node: yaml.Node, file: str, path: tuple = ()) -> None:
+    """A key given twice in one mapping: YAML keeps the last silently, so the first is lost."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                raise ConfigError(f"{_format_path(path + (key_node.value,))}: key given twice (first on line "
+                                  f"{seen[key_node.value]})", where=f"{file}:{line}",
+                                  fix="merge the two into one entry; YAML would silently keep only the last")
+            seen[key_node.value] = line
+            _check_unique_keys(value_node, file, path + (key_node.value,))
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            _check_unique_keys(item, file, path + (position,))
 
 
 def load(path: str | Path) -> Settings:
@@ -362,12 +392,31 @@ def section_json(document: dict, *names: str) -> str:
     return json.dumps({name: document.get(name) for name in names}, sort_keys=True)
 
 
+def check_source_files(settings: Settings, base: Path, *, file: str = "config.yaml", lines: dict | None = None) -> None:
+    """Every source path names an existing file (paths are relative to the folder of config.yaml).
+
+    The ingest stage says the same when it runs; checked up front, a missing export cannot go
+    unnoticed when the workflow finds the ingest output up to date and skips the stage.
+    """
+    for position, source in enumerate(settings.sources):
+        target = base / source.path
+        if target.is_dir():
+            _fail(file, lines or {}, ("sources", position, "path"), f"'{source.path}' is a folder, not an export file",
+                  "name the export file itself")
+        if not target.is_file():
+            _fail(file, lines or {}, ("sources", position, "path"), f"export file '{source.path}' not found",
+                  "check the path (relative to the folder of config.yaml) or add the file")
+
+
 def load_or_exit(path: str | Path) -> Settings:
     """Load and validate, or print one ``ERROR:`` line and exit with status 2 (for the Snakefile)."""
     import sys
 
     try:
-        return load(path)
+        settings = load(path)
+        lines = _line_index(yaml.compose(Path(path).read_text(encoding="utf-8")))
+        check_source_files(settings, Path(path).resolve().parent, file=str(path), lines=lines)
+        return settings
     except ConfigError as exc:
         sys.stderr.write(f"ERROR: {exc.message}\n")
         raise SystemExit(2) from None

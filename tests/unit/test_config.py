@@ -45,9 +45,16 @@ def test_shipped_config_describes_the_2020_review():
          "hierarchy.precedence[2]: value 'desing' is not allowed; use one of: override, no_effect, design"),
         ("title_maybe: 85", "title_maybe: 99", "deduplicate.title_maybe: title_maybe is above title_duplicate"),
         ("review:\n", "reveiw:\n", "unknown key 'reveiw'; did you mean 'review'?"),
+        ("date_to: 2020", "date_to: 1999", "search.date_to: date_to 1999 is before date_from 2000"),
+        ("path: data/raw/exports/cinahl.ris", "path: data/raw/exports/medline.nbib",
+         "sources[1].path: 'data/raw/exports/medline.nbib' is already the path of sources[0] ('medline')"),
+        ("figures:\n  formats: [svg, png, pdf]\n", "figures:\n  formats: [svg, png, pdf]\nfigures:\n  formats: [svg]\n",
+         "figures: key given twice (first on line"),
+        ("  date_to: 2020\n", "  date_to: 2020\n  date_to: 2019\n", "search.date_to: key given twice"),
     ],
     ids=["typo-key", "unknown-level", "bad-enum", "bad-type", "duplicate-id", "automation-missing",
-         "bad-precedence", "threshold-order", "typo-top-level"],
+         "bad-precedence", "threshold-order", "typo-top-level", "dates-reversed", "same-export-twice",
+         "duplicate-top-key", "duplicate-nested-key"],
 )
 def test_a_mistake_gives_one_message_with_key_line_and_fix(old, new, expected):
     assert old in SHIPPED
@@ -125,3 +132,29 @@ def test_screening_rounds_and_search_string_are_frozen():
     assert settings.criteria[0].automation.test == "search_string"
     shipped = config.parse(SHIPPED)
     assert (shipped.screening.reviewers, shipped.screening.needed("full_text"), shipped.current_round) == ((), 1, 1)
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("data/raw/exports/medlin.nbib", "sources[0].path: export file 'data/raw/exports/medlin.nbib' not found"),
+    ("data/raw/exports", "sources[0].path: 'data/raw/exports' is a folder, not an export file"),
+], ids=["missing", "folder"])
+def test_load_or_exit_checks_that_every_export_exists(tmp_path, capsys, path, expected):
+    """The Snakefile's check: the workflow may find the ingest output up to date and skip the stage
+    that would otherwise say so."""
+    (tmp_path / "data/raw/exports").mkdir(parents=True)
+    text = SHIPPED.replace("path: data/raw/exports/medline.nbib", f"path: {path}", 1)
+    for source in config.parse(SHIPPED).sources[1:]:
+        (tmp_path / source.path).write_text("", encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit) as caught:
+        config.load_or_exit(tmp_path / "config.yaml")
+    assert caught.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"ERROR: {tmp_path / 'config.yaml'}:32: {expected}")
+    assert error.count("\n") == 1
+
+
+def test_snakefile_validates_config_before_snakemake_reads_it():
+    """Snakemake's own reader reports a YAML mistake as a workflow error without a line number."""
+    snakefile = (REPO / "Snakefile").read_text(encoding="utf-8")
+    assert snakefile.index('load_or_exit("config.yaml")') < snakefile.index('configfile: "config.yaml"')
