@@ -88,19 +88,55 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
     path = Path(path)
     try:
         data = path.read_bytes()
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
     except FileNotFoundError:
         raise PipelineError(f"{what} not found", where=str(path), fix="run the stage that writes it first") from None
+    except IsADirectoryError:
+        raise PipelineError(f"{what} is a folder, not a CSV file", where=str(path), fix="name the file itself") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise PipelineError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x})", where=f"{path}:{line}",
+                            fix="save it as UTF-8 CSV (in Excel: CSV UTF-8)") from None
+    _check_row_lengths(text, path, what)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
     except pd.errors.EmptyDataError:
         raise PipelineError(f"{what} is empty (no header row)", where=str(path), fix="add the header row") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise PipelineError(f"{what} is not readable CSV ({exc})", where=str(path),
+    except pd.errors.ParserError as exc:
+        detail = " ".join(str(exc).split())
+        raise PipelineError(f"{what} is not readable CSV ({detail})", where=str(path),
                             fix="save it as UTF-8 CSV with a header row") from None
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise PipelineError(f"{what} lacks column(s) {', '.join(missing)}", where=f"{path}:1",
                             fix=f"the header must include: {', '.join(required)}")
     return restore(frame) if _QUOTED_FORMULA.search(data) else frame
+
+
+def _check_row_lengths(text: str, path: Path, what: str) -> None:
+    """Every row has as many cells as the header.
+
+    pandas fills a short row with empty cells (a hand-edited row that lost its last cells reads as
+    a blank decision) and, when the first row has one cell more than the header, silently makes
+    the first column the index, shifting every value one column left.
+    """
+    if "\n" not in text.rstrip("\r\n"):  # header only (or empty): nothing to compare
+        return
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        for row in reader:
+            if row and len(row) != len(header):
+                side = "fewer" if len(row) < len(header) else "more"
+                raise PipelineError(f"{what}: row has {len(row)} cells, {side} than the {len(header)} of the header",
+                                    where=f"{path}:{reader.line_num}",
+                                    fix="give every row one cell per header column (quote a cell that holds a comma)")
+    except csv.Error as exc:
+        raise PipelineError(f"{what} is not readable CSV ({exc})", where=f"{path}:{reader.line_num}",
+                            fix="save it as UTF-8 CSV with a header row") from None
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
