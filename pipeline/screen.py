@@ -37,6 +37,7 @@ update screens. With a single round every study is new.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import itertools
 import logging
@@ -125,8 +126,9 @@ def validate_decisions(frame: pd.DataFrame, file: str, settings: Settings, *,
                 raise DecisionError(f"unknown criterion '{reason}'", where=where,
                                     fix=_criterion_hint(settings, reason, "exclusion" if record["decision"] == "exclude" else "inclusion"))
             _check_reason_fits(criterion, record, where, settings)
-        if record["date"] and not _DATE.match(record["date"]):
-            raise DecisionError(f"date '{record['date']}' is not YYYY-MM-DD", where=where, fix="write dates as 2024-05-31")
+        if record["date"] and not _is_date(record["date"]):
+            raise DecisionError(f"date '{record['date']}' is not a YYYY-MM-DD calendar date", where=where,
+                                fix="write dates as 2024-05-31")
         if not record["reviewer"]:
             raise DecisionError("no reviewer named", where=where,
                                 fix="fill the reviewer column or name the file after the reviewer")
@@ -142,6 +144,17 @@ def validate_decisions(frame: pd.DataFrame, file: str, settings: Settings, *,
             f"reviewer '{first['reviewer']}' decides key '{first['key']}' at {first['stage']} more than once (lines {', '.join(lines)})",
             where=f"{file}:{lines.iloc[-1]}", fix="keep one row per key, stage and reviewer")
     return rows.reset_index(drop=True)
+
+
+def _is_date(text: str) -> bool:
+    """YYYY-MM-DD naming a real day (2024-02-30 is not one)."""
+    if not _DATE.match(text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_reason_fits(criterion: Criterion, record: dict, where: str, settings: Settings) -> None:

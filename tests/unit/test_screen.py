@@ -165,8 +165,12 @@ def test_two_rows_for_the_same_key_and_stage_are_an_error():
 def test_bad_date_and_missing_columns():
     frame = pd.DataFrame([{"key": "ref:a", "stage": "full_text", "decision": "include", "reason": "",
                            "reviewer": "ann", "date": "31/05/2024", "note": ""}])
-    with pytest.raises(DecisionError, match="date '31/05/2024' is not YYYY-MM-DD"):
+    with pytest.raises(DecisionError, match="date '31/05/2024' is not a YYYY-MM-DD calendar date"):
         screen.validate_decisions(frame, "ann.csv", SETTINGS)
+    # the right shape but no such day: was accepted
+    with pytest.raises(DecisionError, match="ann.csv:2: date '2024-02-30' is not a YYYY-MM-DD calendar date; write"):
+        screen.validate_decisions(frame.assign(date="2024-02-30"), "ann.csv", SETTINGS)
+    assert len(screen.validate_decisions(frame.assign(date="2024-02-29"), "ann.csv", SETTINGS)) == 1
     with pytest.raises(DecisionError, match="ann.csv:1: missing column\\(s\\) decision"):
         screen.validate_decisions(frame.drop(columns=["decision"]), "ann.csv", SETTINGS)
 
