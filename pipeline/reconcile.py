@@ -456,6 +456,9 @@ def _counts(counts: pd.DataFrame | None, prisma: Mapping, context: _Context) -> 
             raise PipelineError(f"quantity '{name}' is given twice (first on line {seen[name]})",
                                 where=_file(COUNTS, line), fix="keep one row per quantity")
         seen[name] = line
+        if value.strip() and as_int(value) is None:
+            raise PipelineError(f"quantity '{name}' is {value.strip()!r}, not a whole number", where=_file(COUNTS, line),
+                                fix="transcribe the number as printed (digits only), or leave the value empty")
         published[name] = value.strip()
     names = list(published) + [q for q in _standard_quantities(context.settings, context.list_counts is not None)
                                if q not in published]

@@ -441,6 +441,9 @@ def test_nothing_published_gives_no_rows_but_the_missing_tables():
     ({"counts": frame(["quantity", "value"], [["level_best", "1"], ["level_best", "2"]])},
      "data/raw/published/counts.csv:3: quantity 'level_best' is given twice (first on line 2); "
      "keep one row per quantity"),
+    ({"counts": frame(["quantity", "value"], [["studies_included", "5"], ["records_identified", "five hundred"]])},
+     "data/raw/published/counts.csv:3: quantity 'records_identified' is 'five hundred', not a whole number; "
+     "transcribe the number as printed"),
     ({"counts": frame(["quantity", "value"], [[" ", "1"]])},
      "data/raw/published/counts.csv:2: quantity is empty; name the quantity"),
     ({"levels": frame(["key", "level"], [["doi:10.1/a", "best"], ["doi:10.1/b", "top"]])},
@@ -455,7 +458,7 @@ def test_nothing_published_gives_no_rows_but_the_missing_tables():
     ({"table4_setting": frame(HEADER, [["Medical", "1", "0", "0", "1"], ["medical", "1", "0", "0", "1"]])},
      "data/raw/published/table4_setting.csv:3: row label 'medical' appears twice (first on line 2); "
      "give every printed row its own label"),
-], ids=["counts-column", "counts-duplicate", "counts-empty-quantity", "levels-unknown-level", "levels-empty-key",
+], ids=["counts-column", "counts-duplicate", "counts-not-a-number", "counts-empty-quantity", "levels-unknown-level", "levels-empty-key",
         "reasons-empty", "reasons-column", "table-duplicate-row"])
 def test_published_material_errors(replace, message):
     with pytest.raises(PipelineError) as caught:
