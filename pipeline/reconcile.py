@@ -530,6 +530,20 @@ def _cells(frame: pd.DataFrame, where: str) -> tuple[list[str], list[str], dict[
     return labels, headings, cells
 
 
+def _check_counts_are_numbers(stem: str, rows: list[str], heads: list[str], cells: dict[tuple[str, str], str],
+                              settings: Settings) -> None:
+    """Every cell under a level or Total heading is a whole number or empty.
+
+    The arithmetic check does this for tables with a Total column; a table without one (the
+    interventions list) otherwise compared text such as 'one' and called it a difference.
+    """
+    counted = {fold_label(level.label) for level in settings.hierarchy.levels} | {fold_label(TOTAL)}
+    for line, row in enumerate(rows, start=2):
+        for head in heads:
+            if fold_label(head) in counted:
+                _printed_number(cells.get((fold_label(row), fold_label(head)), ""), stem, line, head)
+
+
 def _table_cells(spec_id: str, spec: TableSpec | None, published: pd.DataFrame | None,
                  reproduced: pd.DataFrame | None, context: _Context) -> list[_Line]:
     if published is None and reproduced is None:
@@ -538,6 +552,7 @@ def _table_cells(spec_id: str, spec: TableSpec | None, published: pd.DataFrame |
         return [_Line(Kind.TABLE_CELL, spec_id, "", "", None, "",
                       f"no published table: {_file(spec_id)} is absent", ((spec_id, "", ""),))]
     pub_rows, pub_heads, pub_cells = _cells(published, _file(spec_id))
+    _check_counts_are_numbers(spec_id, pub_rows, pub_heads, pub_cells, context.settings)
     if reproduced is None:
         rep_rows, rep_heads, rep_cells = [], [], {}
         missing = f"the tables stage produced no table '{spec_id}': it is not configured under tables in config.yaml"

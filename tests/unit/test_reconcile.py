@@ -458,8 +458,11 @@ def test_nothing_published_gives_no_rows_but_the_missing_tables():
     ({"table4_setting": frame(HEADER, [["Medical", "1", "0", "0", "1"], ["medical", "1", "0", "0", "1"]])},
      "data/raw/published/table4_setting.csv:3: row label 'medical' appears twice (first on line 2); "
      "give every printed row its own label"),
+    ({"interventions": frame(["Intervention", "Best Practice", "Level of evidence"],
+                             [["debriefing", "1", "Best Practice"], ["reiki", "one", "Best Practice"]])},
+     "data/raw/published/interventions.csv:3: cell 'Best Practice' is 'one', not a whole number"),
 ], ids=["counts-column", "counts-duplicate", "counts-not-a-number", "counts-empty-quantity", "levels-unknown-level", "levels-empty-key",
-        "reasons-empty", "reasons-column", "table-duplicate-row"])
+        "reasons-empty", "reasons-column", "table-duplicate-row", "table-without-total-not-a-number"])
 def test_published_material_errors(replace, message):
     with pytest.raises(PipelineError) as caught:
         run(published(**replace))
