@@ -121,22 +121,26 @@ def _check_row_lengths(text: str, path: Path, what: str) -> None:
     a blank decision) and, when the first row has one cell more than the header, silently makes
     the first column the index, shifting every value one column left.
     """
-    if "\n" not in text.rstrip("\r\n"):  # header only (or empty): nothing to compare
-        return
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
         header = next(reader, None)
         if header is None:
             return
+        if len(header) == 1:
+            separator = next((s for s in (";", "\t") if s in header[0]), None)
+            if separator:
+                name = "semicolons" if separator == ";" else "tabs"
+                raise PipelineError(f"{what}: the header is one cell with {name} in it; the file is separated by "
+                                    f"{name}, not commas", where=f"{path}:1",
+                                    fix="save it as comma-separated CSV (in Excel: CSV UTF-8 (Comma delimited))")
         for row in reader:
             if row and len(row) != len(header):
                 side = "fewer" if len(row) < len(header) else "more"
                 raise PipelineError(f"{what}: row has {len(row)} cells, {side} than the {len(header)} of the header",
                                     where=f"{path}:{reader.line_num}",
                                     fix="give every row one cell per header column (quote a cell that holds a comma)")
-    except csv.Error as exc:
-        raise PipelineError(f"{what} is not readable CSV ({exc})", where=f"{path}:{reader.line_num}",
-                            fix="save it as UTF-8 CSV with a header row") from None
+    except csv.Error:  # a cell past the csv module's size limit: pandas reads it, and says what else is wrong
+        return
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:

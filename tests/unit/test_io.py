@@ -117,7 +117,11 @@ def test_read_table_errors_still_say_where_and_how(tmp_path):
     (b'key,stage,decision\nk1,"two\nlines",include\nk2,x,include,extra\n', r"t\.csv:4: decisions: row has 4 cells"),
     (b"key,stage,decision\nk1,full_text,J\xe9r\n",
      r"t\.csv:2: decisions is not UTF-8 text \(byte 0xe9\); save it as UTF-8 CSV"),
-], ids=["short-row", "trailing-comma-on-every-row", "line-after-a-multiline-cell", "latin-1"])
+    (b"key;stage;decision\nk1;full_text;include, for now\n",
+     r"t\.csv:1: decisions: the header is one cell with semicolons in it; the file is separated by semicolons, "
+     r"not commas; save it as comma-separated CSV"),
+    (b"key\tstage\nk1\tfull_text\n", r"t\.csv:1: decisions: the header is one cell with tabs in it"),
+], ids=["short-row", "trailing-comma-on-every-row", "line-after-a-multiline-cell", "latin-1", "semicolons", "tabs"])
 def test_read_table_names_the_line_of_a_malformed_row(tmp_path, content, expected):
     """A short row used to read as empty cells, a trailing comma on every row shifted the columns."""
     path = tmp_path / "t.csv"
@@ -157,3 +161,9 @@ def test_hostile_fixture_holds_every_attack():
     for attack in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "=HYPERLINK(", "+cmd", "@SUM(1)", "-2+3",
                    "</script><script>"):
         assert attack in text, attack
+
+
+def test_read_table_reads_a_cell_longer_than_the_csv_module_allows(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n" + "x" * 200_000 + ",1\n", encoding="utf-8")
+    assert read_table(path)["b"].tolist() == ["1"]
