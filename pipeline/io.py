@@ -115,11 +115,12 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
 
 
 def _check_row_lengths(text: str, path: Path, what: str) -> None:
-    """Every row has as many cells as the header.
+    """No row has more cells than the header has columns.
 
-    pandas fills a short row with empty cells (a hand-edited row that lost its last cells reads as
-    a blank decision) and, when the first row has one cell more than the header, silently makes
-    the first column the index, shifting every value one column left.
+    pandas, when the first row has one cell more than the header, silently makes the first
+    column the index, shifting every value one column left; further extra cells stop it with a
+    tokenizer message without the file's line. A row with fewer cells is read with its last
+    cells empty, as a hand-written CSV means it.
     """
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
@@ -134,11 +135,11 @@ def _check_row_lengths(text: str, path: Path, what: str) -> None:
                                     f"{name}, not commas", where=f"{path}:1",
                                     fix="save it as comma-separated CSV (in Excel: CSV UTF-8 (Comma delimited))")
         for row in reader:
-            if row and len(row) != len(header):
-                side = "fewer" if len(row) < len(header) else "more"
-                raise PipelineError(f"{what}: row has {len(row)} cells, {side} than the {len(header)} of the header",
+            if len(row) > len(header):
+                raise PipelineError(f"{what}: row has {len(row)} cells, more than the {len(header)} columns of the header",
                                     where=f"{path}:{reader.line_num}",
-                                    fix="give every row one cell per header column (quote a cell that holds a comma)")
+                                    fix=f"name every column in the header (it has: {','.join(header)}) or remove the "
+                                        "extra cells; quote a cell that holds a comma")
     except csv.Error:  # a cell past the csv module's size limit: pandas reads it, and says what else is wrong
         return
 

@@ -110,10 +110,11 @@ def test_read_table_errors_still_say_where_and_how(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    (b"key,stage,decision\nk1,full_text,include\nk2,full_text\n",
-     r"t\.csv:3: decisions: row has 2 cells, fewer than the 3 of the header; give every row one cell per header"),
     (b"key,stage,decision\nk1,full_text,include,\nk2,full_text,include,\n",
-     r"t\.csv:2: decisions: row has 4 cells, more than the 3 of the header"),
+     r"t\.csv:2: decisions: row has 4 cells, more than the 3 columns of the header; name every column in the "
+     r"header \(it has: key,stage,decision\) or remove the extra cells"),
+    (b"key,stage,decision\nk1,full_text,include\nk2,full_text,include,a,b\n",
+     r"t\.csv:3: decisions: row has 5 cells, more than the 3"),
     (b'key,stage,decision\nk1,"two\nlines",include\nk2,x,include,extra\n', r"t\.csv:4: decisions: row has 4 cells"),
     (b"key,stage,decision\nk1,full_text,J\xe9r\n",
      r"t\.csv:2: decisions is not UTF-8 text \(byte 0xe9\); save it as UTF-8 CSV"),
@@ -121,9 +122,9 @@ def test_read_table_errors_still_say_where_and_how(tmp_path):
      r"t\.csv:1: decisions: the header is one cell with semicolons in it; the file is separated by semicolons, "
      r"not commas; save it as comma-separated CSV"),
     (b"key\tstage\nk1\tfull_text\n", r"t\.csv:1: decisions: the header is one cell with tabs in it"),
-], ids=["short-row", "trailing-comma-on-every-row", "line-after-a-multiline-cell", "latin-1", "semicolons", "tabs"])
+], ids=["trailing-comma-on-every-row", "two-extra-cells", "line-after-a-multiline-cell", "latin-1", "semicolons", "tabs"])
 def test_read_table_names_the_line_of_a_malformed_row(tmp_path, content, expected):
-    """A short row used to read as empty cells, a trailing comma on every row shifted the columns."""
+    """A trailing comma on every row shifted the columns; more extra cells gave no line."""
     path = tmp_path / "t.csv"
     path.write_bytes(content)
     with pytest.raises(PipelineError, match=expected) as caught:
@@ -131,10 +132,11 @@ def test_read_table_names_the_line_of_a_malformed_row(tmp_path, content, expecte
     assert "\n" not in caught.value.message
 
 
-def test_read_table_accepts_a_bom_crlf_and_blank_lines(tmp_path):
+def test_read_table_accepts_a_bom_crlf_blank_lines_and_short_rows(tmp_path):
     path = tmp_path / "t.csv"
-    path.write_bytes(b"\xef\xbb\xbfkey,stage\r\nk1,full_text\r\n\r\nk2,\r\n")
-    assert read_table(path, required=["key", "stage"]).values.tolist() == [["k1", "full_text"], ["k2", ""]]
+    path.write_bytes(b"\xef\xbb\xbfkey,stage,note\r\nk1,full_text,\r\n\r\nk2,\r\nk3\r\n")
+    assert read_table(path, required=["key", "stage"]).values.tolist() == [
+        ["k1", "full_text", ""], ["k2", "", ""], ["k3", "", ""]]
 
 
 def test_xlsx_tables_hold_no_formula_cells():
