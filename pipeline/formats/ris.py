@@ -47,6 +47,9 @@ _RECORD_NUMBER = re.compile(r"^\s*(?:\d+\.|<\d+>)\s*$")
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # What _STRICT_TAG starts with ("TI  -"), each mapped to its tag ("TI").
 _TAG_HEADS = {f"{a}{b}  -": f"{a}{b}" for a in _UPPER for b in _UPPER + "0123456789"}
+# The same with the space before the value ("TI  - "), for every tag but TY and ER: such a line inside a
+# record only adds its value to the tag's list.
+_PLAIN_TAG_HEADS = {f"{head} ": tag for head, tag in _TAG_HEADS.items() if tag not in ("TY", "ER")}
 _CORE_TAGS = frozenset({"TI", "T1", "AU", "A1", "PY", "Y1"})
 _ACCESSION_NOTE = re.compile(r"Accession Number:\s*([^\s;]+)", re.IGNORECASE)
 _EMBASE_ID = re.compile(r"^L\d+$")
@@ -109,9 +112,20 @@ def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
     orphan_start = 0  # line of the first tag after the last ER, outside any record
     orphan_tags: dict[str, list[str]] = {}
     after_number = False
-    tag_heads = _TAG_HEADS
+    tag_heads, plain_heads = _TAG_HEADS, _PLAIN_TAG_HEADS
+    tags: dict[str, list[str]] | None = None  # current.tags, while there is a current record
     for index, line in enumerate(lines):
-        # The strict form "XX  - value" is one dict lookup (no regex): it is nearly every line.
+        # Nearly every line is "XX  - value" inside a record, with a tag other than TY and ER: one dict
+        # lookup, and the value is added (no regex, no other test).
+        tag = plain_heads.get(line[:6])
+        if tag is not None and tags is not None:
+            values = tags.get(tag)
+            if values is None:
+                values = tags[tag] = [line[6:]]
+            else:
+                values.append(line[6:])
+            continue
+        # The strict form "XX  -" with any value (or none) is one dict lookup too.
         tag = tag_heads.get(line[:5])
         if tag is not None:
             value = line[6:] if line[5:6] == " " else line[5:]
@@ -141,13 +155,14 @@ def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
                 current.problems.append(f"no 'ER  -' before the next record at line {index + 1}")
                 records.append(current)
             current = _RawRecord(index + 1, after_number)
+            tags = current.tags
             after_number = False
             values = current.tags.setdefault("TY", [])
             values.append(value)
         elif tag == "ER":
             if current is not None:
                 records.append(current)
-                current, values = None, None
+                current, values, tags = None, None, None
             else:
                 _settle_orphans(records, orphan_tags, orphan_start, file)
                 orphan_tags = {}
