@@ -168,6 +168,10 @@ def squash(value: str) -> str:
 def first(values: list[str] | None) -> str:
     """The first non-empty value, squashed; "" if none."""
     if values:
+        # Most tags have one value, already squashed and non-empty: it is the answer.
+        value = values[0]
+        if value and value.isprintable() and "  " not in value and value[0] != " " and value[-1] != " ":
+            return value
         for value in values:
             # squash(value), written out: this runs for most fields of every record.
             if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":

@@ -219,7 +219,8 @@ def _dialect(raw: _RawRecord, orders: dict[tuple[str, ...], bool]) -> str:
     cues = _DIALECT_TAGS.intersection(tags)
     if cues:
         if cues <= _ID_TAGS:  # only accession numbers: of the vendor rules, only Web of Science's can apply
-            if "wos:" in _joined(tags, "AN", "UT"):
+            numbers = tags["AN"] if "UT" not in tags else None
+            if "wos:" in (numbers[0].lower() if numbers and len(numbers) == 1 else _joined(tags, "AN", "UT")):
                 return "wos"
         else:
             dialect = _vendor(tags)
