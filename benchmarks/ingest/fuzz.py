@@ -36,13 +36,20 @@ TOKENS = (b"\nTY  - ", b"\nER  - \n", b"@article{", b"}", b"\nPMID- ", b'"', b"\
 def _workbook() -> bytes:
     import openpyxl
 
+    from openpyxl.writer.excel import ExcelWriter
+
+    from pipeline.tables import FIXED_TIME, _with_fixed_timestamps
+
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["Title", "Authors", "Year", "DOI", "Pages"])
     sheet.append(["A title", "Doe, J; Roe, R", 2020, "10.1234/x", "1-9"])
+    book.properties.created = book.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    ExcelWriter(book, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()  # book.save() restamps "modified"
+    # openpyxl stamps the workbook and its zip members with the current time; fixed stamps keep every
+    # seed's input the same from run to run
+    return _with_fixed_timestamps(buffer.getvalue())
 
 
 def seeds() -> list[bytes]:
@@ -50,8 +57,8 @@ def seeds() -> list[bytes]:
     files = [path.read_bytes() for path in sorted(FIXTURES.iterdir()) if path.suffix != ".json"]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as packed:
-        packed.writestr("export.ris", files[0])
-    return [*files, _workbook(), gzip.compress(files[0]), archive.getvalue()]
+        packed.writestr(zipfile.ZipInfo("export.ris", date_time=(2000, 1, 1, 0, 0, 0)), files[0])
+    return [*files, _workbook(), gzip.compress(files[0], mtime=0), archive.getvalue()]
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
