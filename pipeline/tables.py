@@ -27,7 +27,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from pipeline import columns as col
 from pipeline.config import Hierarchy, TableSpec
-from pipeline.io import loads
+from pipeline.io import FORMULA_TRIGGERS, loads
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ MULTI_VALUED_NOTE = ("A study counts once per intervention; Total counts distinc
                      "study at a higher level supports it. Studies lists the supporting study ids.")
 FIXED_TIME = datetime(2000, 1, 1)
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_NAME_MAX = 31
 
 

@@ -54,10 +54,12 @@ def _workbook() -> bytes:
 
 def seeds() -> list[bytes]:
     """The fixture exports and the container formats built from them."""
+    from pipeline.tables import ZIP_TIME
+
     files = [path.read_bytes() for path in sorted(FIXTURES.iterdir()) if path.suffix != ".json"]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as packed:
-        packed.writestr(zipfile.ZipInfo("export.ris", date_time=(2000, 1, 1, 0, 0, 0)), files[0])
+        packed.writestr(zipfile.ZipInfo("export.ris", date_time=ZIP_TIME), files[0])
     return [*files, _workbook(), gzip.compress(files[0], mtime=0), archive.getvalue()]
 
 
