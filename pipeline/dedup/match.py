@@ -40,6 +40,8 @@ SAME_COCHRANE = "same_cochrane"  # the same Cochrane review number (prep.COCHRAN
 SAME_KEY = "same_key"
 REF_KEY = "ref_key"  # the record_key is a ref: key (title + first author + year), not a DOI or PMID
 SAME_FIRST_AUTHOR = "same_first_author"  # see first_authors_agree
+SAME_AUTHOR_SET = "same_author_set"  # the same two or more authors' family names, in any order (prep.AUTHOR_SET)
+TITLE_INSIDE = "title_inside"  # the shorter title, of at least TITLE_INSIDE_WORDS words, is whole words of the longer
 # rapidfuzz partial_ratio (the shorter title inside the longer); costly, so computed only for
 # pairs with the same volume (or venue) and first page, or the same DOI, where same_citation and
 # same_doi use it; 0 elsewhere
@@ -77,6 +79,7 @@ AUTHOR_SIMILAR = 80.0  # first-author family names at least this similar (rapidf
 SAME_TITLE = 99.0  # title similarity that leaves only case, punctuation or a typo
 DOI_VARIANT_TITLE = 95.0  # title similarity with which a full citation match outweighs two DOIs
 CITATION_TITLE = 85.0  # title similarity enough when year, volume, first page and first author agree
+TITLE_INSIDE_WORDS = 6  # words the shorter title needs before "one title inside the other" means anything
 
 MIN_DOI_DIGITS = 6  # digits a DOI suffix needs before a difference in its letters alone is read as a typo
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
@@ -152,6 +155,17 @@ def _same_doi(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
     same_abstract = _title_at_least(features, settings.title_duplicate) & same_author
     return (_values(features, SAME_DOI) & ~_values(features, TITLE_MISSING)
             & ((~_values(features, PAGE_CONFLICT) & titles_agree) | same_abstract))
+
+
+def _same_authors_reordered(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    return (_title_at_least(features, settings.title_duplicate) & _values(features, SAME_AUTHOR_SET)
+            & (_values(features, YEAR_GAP) == 0) & _no_venue_conflict(features) & ~_values(features, VENUE_CONFLICT))
+
+
+def _title_inside(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    return (_values(features, TITLE_INSIDE) & _title_at_least(features, settings.title_maybe)
+            & _values(features, SAME_FIRST_AUTHOR) & (_values(features, YEAR_GAP) == 0)
+            & _values(features, SAME_VENUE_VOLUME) & ~_values(features, PAGE_CONFLICT))
 
 
 def _same_page_range(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
@@ -230,6 +244,13 @@ RULES: tuple[Rule, ...] = (
          "same first author, years within max_year_gap, same first page and same volume (or, without "
          "conflicting volumes, the same venue), and titles similar (ratio >= 85, or one title inside "
          "the other): a subtitle dropped, a heading prepended"),
+    Rule("same_authors_reordered", PairOutcome.DUPLICATE, _same_authors_reordered,
+         "title similarity >= title_duplicate, the same two or more authors in another order, the same "
+         "year and no conflicting venue, volume or first page (a conference system that sorts its authors)"),
+    Rule("title_inside", PairOutcome.DUPLICATE, _title_inside,
+         "one title is the other with words added before or after it (a column heading, a teaser), the "
+         "shorter of at least six words, title similarity >= title_maybe, same first author, year and "
+         "journal, no conflicting volume or first page"),
     Rule("same_title_and_issue", PairOutcome.DUPLICATE, _same_title_and_issue,
          "title similarity >= title_duplicate, same year, volume, issue and first page, whatever the "
          "first author (name order or a particle garbled: 'Goicoechea de, Jorge E.' / 'de Jorge, E. G.')"),
@@ -342,6 +363,17 @@ def _title_scores(title_a: np.ndarray, title_b: np.ndarray, alt_a: np.ndarray, a
     return scores
 
 
+def _title_inside_other(title_a: np.ndarray, title_b: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Whether, at the ``wanted`` positions, the shorter normalised title (of at least
+    TITLE_INSIDE_WORDS words) is a run of whole words of the longer one."""
+    inside = np.zeros(len(title_a), dtype=bool)
+    for position in np.flatnonzero(wanted):
+        short, long = sorted((title_a[position], title_b[position]), key=len)
+        if short != long and len(short.split()) >= TITLE_INSIDE_WORDS:
+            inside[position] = f" {short} " in f" {long} "
+    return inside
+
+
 def _one_starts_the_other(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Whether one (non-empty) string begins the other: a DOI with characters appended by an export
     ("...2016.01.007" / "...2016.01.00787")."""
@@ -440,6 +472,7 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     pmid_a, pmid_b = sides(p.PMID)
     issue_known_same = ~_both(issue_a, issue_b) | (issue_a == issue_b)
     same_first_author = first_authors_agree(family_a, family_b, name_a, name_b)
+    set_a, set_b = sides(p.AUTHOR_SET)
     last_page_conflict = _both(end_a, end_b) & (end_a != end_b)
     # the same article under two DOIs (a publisher's old and new DOI, a mistyped one): one volume, issue,
     # first page and year, and either the same page range and a similar title (or one inside the other:
@@ -462,6 +495,8 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         SAME_KEY: _both(key_a, key_b) & (key_a == key_b),
         REF_KEY: np.strings.startswith(_text(key_a), "ref:"),
         SAME_FIRST_AUTHOR: same_first_author,
+        SAME_AUTHOR_SET: _both(set_a, set_b) & (set_a == set_b),
+        TITLE_INSIDE: _title_inside_other(title_a, title_b, ~missing & same_first_author & (year_a == year_b)),
         TITLE_PARTIAL: partial,
         SAME_VOLUME: same_volume,
         SAME_VENUE_VOLUME: same_venue_volume,

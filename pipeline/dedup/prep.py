@@ -25,6 +25,7 @@ TITLE = "title_norm"  # see match_title
 ALT_TITLE = "alt_title"  # see alternative_title: a title given beside the main one in brackets, else ""
 FAMILY = "family"  # first author's family slug; "" when there is no author
 FIRST_AUTHOR = "first_author"  # first author's family and given names, folded; "" when none
+AUTHOR_SET = "author_set"  # every author's family slug, sorted and space-joined; "" for fewer than two authors
 YEAR = "year_int"  # publication year, -1 when unknown
 JOURNAL = "journal_folded"
 VOLUME = "volume_norm"
@@ -43,9 +44,9 @@ PROTOCOL = "protocol"  # "protocol" when the title announces a study protocol, e
 PART = "part"  # the part number a title declares ("Part II" -> "2"), "" when none
 TITLE_NUMBERS = "title_numbers"  # the numbers in the title, sorted and space-joined
 
-PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, ALT_TITLE, FAMILY, FIRST_AUTHOR, YEAR, JOURNAL, VOLUME, ISSUE,
-                PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, PMID, COCHRANE, KIND, MEETING_ABSTRACT, NOTICE, PROTOCOL,
-                PART, TITLE_NUMBERS]
+PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, ALT_TITLE, FAMILY, FIRST_AUTHOR, AUTHOR_SET, YEAR, JOURNAL,
+                VOLUME, ISSUE, PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, PMID, COCHRANE, KIND, MEETING_ABSTRACT,
+                NOTICE, PROTOCOL, PART, TITLE_NUMBERS]
 
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
 _FIRST_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}[\s\-]?\d+[A-Za-z]?|[ivxlcdmIVXLCDM]+)\b")
@@ -132,6 +133,28 @@ def author_fields(authors_json: str) -> tuple[str, str]:
     if slug in _NO_AUTHOR:
         return "", ""
     return slug, fold(f"{family} {given}")
+
+
+def author_set(authors_json: str) -> str:
+    """The family slugs of all authors, sorted, distinct and space-joined; "" unless there are two or more.
+
+    Two records of one paper can list its authors in another order (a conference system that sorts
+    them, an export that puts the corresponding author first); the set stays the same. One author
+    gives no set: a lone family name says too little to stand in for the first author.
+    """
+    try:
+        authors = json.loads(authors_json) if authors_json else []
+    except json.JSONDecodeError:
+        return ""
+    if not isinstance(authors, list):
+        return ""
+    slugs = set()
+    for person in authors:
+        family = person[0] if isinstance(person, (list, tuple)) and person else person
+        slug = fold(family).replace(" ", "") if isinstance(family, str) else ""
+        if slug and slug not in _NO_AUTHOR:
+            slugs.add(slug)
+    return " ".join(sorted(slugs)) if len(slugs) >= 2 else ""
 
 
 def year_of(text: str) -> int:
@@ -420,6 +443,7 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         ALT_TITLE: _map_unique(records[col.TITLE], alternative_title),
         FAMILY: _texts(slug for slug, _ in authors),
         FIRST_AUTHOR: _texts(name for _, name in authors),
+        AUTHOR_SET: _map_unique(records[col.AUTHORS], author_set),
         YEAR: _map_unique(records[col.YEAR], year_of).astype(np.int64),
         JOURNAL: _map_unique(records[col.JOURNAL], fold),
         VOLUME: _map_unique(records[col.VOLUME], volume_value),
