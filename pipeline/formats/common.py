@@ -388,7 +388,11 @@ def split_person(name: str) -> tuple[str, str]:
     if len(tokens) == 1:
         return text, ""
     if _INITIALS.match(tokens[-1]) and not _INITIALS.match(tokens[0]):
-        return " ".join(tokens[:-1]), tokens[-1]
+        # "Smith JA", "Smith J.A." and "Smith J. A.": every trailing initial is the given name
+        split_at = len(tokens) - 1
+        while split_at > 1 and _INITIALS.match(tokens[split_at - 1]):
+            split_at -= 1
+        return " ".join(tokens[:split_at]), " ".join(tokens[split_at:])
     if tokens[-1].rstrip(".").lower() in _SUFFIXES and len(tokens) > 2:
         tokens = tokens[:-1]
     split_at = len(tokens) - 1

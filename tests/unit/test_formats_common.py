@@ -32,8 +32,12 @@ from pipeline.keys import record_key
     ("King, Jr., Martin", ("King", "Martin")),
     ("Plato", ("Plato", "")),
     ("  ", ("", "")),
+    ("Slavin S. A.", ("Slavin", "S. A.")),
+    ("Kim Y J", ("Kim", "Y J")),
+    ("van der Berg P. J.", ("van der Berg", "P. J.")),
 ], ids=["last-first", "no-space-comma", "medline", "medline-particle", "embase", "embase-one", "first-last",
-        "particle", "initial-first", "suffix", "comma-suffix", "mononym", "blank"])
+        "particle", "initial-first", "suffix", "comma-suffix", "mononym", "blank", "spaced-initials",
+        "spaced-letters", "particle-spaced-initials"])
 def test_split_person(name: str, expected: tuple[str, str]) -> None:
     assert split_person(name) == expected
 
