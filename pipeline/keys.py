@@ -27,7 +27,10 @@ def normalize_doi(value: str | None) -> str:
     """Lower-case DOI without resolver prefix; "" when the value is not DOI-shaped."""
     if not value:
         return ""
-    text = _DOI_PREFIX.sub("", value.strip()).strip().rstrip(".;,").lower()
+    if value[:3] == "10." and value[-1] not in ".;," and not value[-1].isspace():
+        text = value.lower()  # already bare: no prefix to remove, nothing to strip (most DOIs)
+    else:
+        text = _DOI_PREFIX.sub("", value.strip()).strip().rstrip(".;,").lower()
     return text if _DOI_SHAPE.match(text) else ""
 
 

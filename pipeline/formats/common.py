@@ -207,7 +207,8 @@ def doi_from(values: list[str]) -> tuple[str, str]:
         text = squash(value)
         if not text:
             continue
-        text = _DOI_SUFFIX.sub("", text)
+        if "[" in text:  # Ovid's "10.1000/x [doi]"
+            text = _DOI_SUFFIX.sub("", text)
         doi = normalize_doi(text)
         if doi:
             return doi, ""
@@ -578,25 +579,24 @@ def _raw_json_writer() -> Callable[[dict[str, list[str]], Callable[[Any], str]],
     orjson (C, sorted keys, compact separators, text as UTF-8 with only quotes, backslashes and
     control characters escaped) writes a dict of lists of text exactly as ``pipeline.io.dumps`` does,
     every code point but the surrogates included (a unit test compares all of them), and in about
-    half the time of the joins and checks of :func:`_raw_json`. It is only given that shape: text
-    keys, list values, text items (``str.join`` raises for anything else, before orjson sees it; a
-    number, for instance, could be written differently). It refuses lone surrogates (TypeError); those
-    records, and any other shape, go to :func:`_raw_json`. If orjson ever writes the sample below
-    differently from the encoder, it is not used at all.
+    half the time of the joins and checks of :func:`_raw_json`. It is only given that shape: list
+    values whose items are all of type ``str`` (checked before orjson sees them: a number, for
+    instance, could be written differently) and text keys (orjson refuses any other key). It refuses
+    lone surrogates (TypeError); those records, and any other shape, go to :func:`_raw_json`. If
+    orjson ever writes the sample below differently from the encoder, it is not used at all.
     """
     dumps_bytes = orjson.dumps
     option = orjson.OPT_SORT_KEYS
-    join = "".join
+    text_only = {str}
 
     def write(raw: dict[str, list[str]], dumps: Callable[[Any], str]) -> str:
         values = raw.values()
-        if {*map(type, values)} == {list}:
+        # The types are compared, not joined: a set of one or two types costs less than copying the text.
+        if {*map(type, values)} == {list} and {*map(type, chain.from_iterable(values))} <= text_only:
             try:
-                join(raw)
-                join(chain.from_iterable(values))
                 return dumps_bytes(raw, option=option).decode()
-            except TypeError:  # a key or item that is not text, or a lone surrogate orjson refuses
-                return _raw_json(raw, dumps)
+            except TypeError:  # a key that is not text, or a lone surrogate orjson refuses
+                pass
         return _raw_json(raw, dumps)
 
     sample = {"TI": ['é "x"\n\\ \u2028\x01\x1f\x7f\x85\ufeff\U0001f600 <p>', ""], "AB": [], "A1": ["b", "a"],

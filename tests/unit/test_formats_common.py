@@ -127,3 +127,13 @@ def test_to_frame_makes_ids_unique_and_notes_missing_fields() -> None:
 ])
 def test_keyword_cells_split_outside_brackets(cell, items):
     assert split_list(cell) == items
+
+
+def test_parsed_record_field_order_is_the_one_the_ris_reader_passes() -> None:
+    # pipeline.formats.ris builds ParsedRecord by position for speed; a reordered field would shift values.
+    from dataclasses import fields
+
+    assert [f.name for f in fields(ParsedRecord)] == [
+        "line", "raw", "dialect", "entry_type", "native_id", "title", "authors", "year", "journal", "volume",
+        "issue", "pages", "page_start", "page_end", "doi", "pmid", "accession", "database", "issn", "isbn",
+        "abstract", "keywords", "language", "publication_types", "url", "problems"]
