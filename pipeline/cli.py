@@ -54,13 +54,13 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     from pipeline import formats, ingest
 
     if args.files:
-        exports = [(Path(f).stem, f, "auto") for f in args.files]
+        exports = [(Path(f).stem, f, "auto", args.encoding) for f in args.files]
     else:
         settings = _settings(args)
-        exports = [(s.id, str(_review_path(args, s.path)), s.format) for s in settings.sources]
+        exports = [(s.id, str(_review_path(args, s.path)), s.format, s.encoding) for s in settings.sources]
         shown = {str(_review_path(args, s.path)): s.path for s in settings.sources}
     frames = []
-    for source, path, fmt in exports:
+    for source, path, fmt, encoding in exports:
         label = path if args.files else shown[path]
         try:
             data = Path(path).read_bytes()
@@ -70,7 +70,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
             raise PipelineError("export file not found", where=label, fix=fix) from None
         except IsADirectoryError:
             raise PipelineError("is a folder, not an export file", where=label, fix="name the file itself") from None
-        frames.append(formats.read_export(data, file=label, source=source, format=fmt))
+        frames.append(formats.read_export(data, file=label, source=source, format=fmt, encoding=encoding))
     records = ingest.ingest(frames)
     out = Path(args.out)
     write_table(records, out if out.suffix == ".csv" else out / "records.csv")
@@ -305,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = stage("ingest", cmd_ingest, "read every export into one table of records with provenance")
     p.add_argument("files", nargs="*", help="export files (default: the sources in config.yaml)")
     p.add_argument("-o", "--out", required=True, help="output folder, or a .csv file")
+    p.add_argument("--encoding", default="auto",
+                   help="text encoding of the FILEs: auto (detected, the default) or a codec name such as gbk")
 
     p = stage("deduplicate", cmd_deduplicate, "find duplicate records and group them into studies")
     p.add_argument("--records", required=True)

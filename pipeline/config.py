@@ -7,6 +7,7 @@ dataclasses below, never the raw dictionary.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import json
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class Source:
     path: str
     platform: str = ""
     format: str = "auto"
+    encoding: str = "auto"  # "auto" (detected and reported) or a Python codec name for a file without a declaration
     other_method: str = ""  # website | organisation | citation, for records not from a database
     round: int = 1  # search round: 1 for the original review, 2 for its first update, ...
 
@@ -283,6 +285,9 @@ def _check_semantics(settings: Settings, document: dict, file: str, lines: dict)
               "set date_to to the last year searched, at or after date_from")
     paths: dict[str, int] = {}
     for position, source in enumerate(settings.sources):
+        if source.encoding != "auto" and not _is_codec(source.encoding):
+            _fail(file, lines, ("sources", position, "encoding"), f"unknown encoding '{source.encoding}'",
+                  "use 'auto' or a Python codec name such as utf-8, cp1252, latin-1, utf-16, gbk or shift_jis")
         same = paths.setdefault(Path(source.path).as_posix(), position)
         if same != position:
             _fail(file, lines, ("sources", position, "path"),
@@ -291,6 +296,15 @@ def _check_semantics(settings: Settings, document: dict, file: str, lines: dict)
     if settings.dedup.title_maybe > settings.dedup.title_duplicate:
         _fail(file, lines, ("deduplicate", "title_maybe"), "title_maybe is above title_duplicate",
               "set title_maybe at or below title_duplicate")
+
+
+def _is_codec(name: str) -> bool:
+    """Whether Python knows a text codec by this name."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return False
+    return getattr(info, "_is_text_encoding", True)  # base64, rot13 and the like are not
 
 
 def _freeze(doc: dict) -> Settings:

@@ -71,12 +71,10 @@ def decode_export(data: bytes, *, file: str, encoding: str = "auto") -> str:
 
 def _decode_as(data: bytes, file: str, encoding: str) -> str:
     try:
-        codecs.lookup(encoding)
-    except LookupError:
+        return data.decode(encoding)
+    except LookupError:  # no such codec, or one that is not a text encoding (base64)
         raise ExportError(f"unknown encoding '{encoding}'", where=file,
                           fix="use a Python codec name such as utf-8, cp1252, latin-1 or utf-16") from None
-    try:
-        return data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise ExportError(f"not valid {encoding} text (bad byte at offset {exc.start})", where=file,
                           fix="set the encoding to 'auto', or re-export the file as UTF-8") from None

@@ -51,10 +51,13 @@ def test_shipped_config_describes_the_2020_review():
         ("figures:\n  formats: [svg, png, pdf]\n", "figures:\n  formats: [svg, png, pdf]\nfigures:\n  formats: [svg]\n",
          "figures: key given twice (first on line"),
         ("  date_to: 2020\n", "  date_to: 2020\n  date_to: 2019\n", "search.date_to: key given twice"),
+        ("    format: auto\n", "    format: auto\n    encoding: gbx\n", "sources[0].encoding: unknown encoding 'gbx'"),
+        ("    format: auto\n", "    format: auto\n    encoding: base64\n",
+         "sources[0].encoding: unknown encoding 'base64'"),
     ],
     ids=["typo-key", "unknown-level", "bad-enum", "bad-type", "duplicate-id", "automation-missing",
          "bad-precedence", "threshold-order", "typo-top-level", "dates-reversed", "same-export-twice",
-         "duplicate-top-key", "duplicate-nested-key"],
+         "duplicate-top-key", "duplicate-nested-key", "unknown-encoding", "not-a-text-encoding"],
 )
 def test_a_mistake_gives_one_message_with_key_line_and_fix(old, new, expected):
     assert old in SHIPPED

@@ -60,3 +60,46 @@ def test_summary_counts_per_source_in_order_and_problems() -> None:
     records = ingest([frame("medline", ONE), frame("cinahl", TWO)])
     assert summary(records) == "ingest: 3 records from 2 sources (medline=1, cinahl=2); 1 with problems"
     assert summary(ingest([frame("medline", ONE)])) == "ingest: 1 record from 1 source (medline=1); 0 with problems"
+
+
+def test_a_source_can_name_the_encoding_auto_detection_cannot_tell(tmp_path) -> None:
+    """A GBK export has no mark or declaration: on its own it reads as cp1252 (garbled); the source's
+    ``encoding: gbk`` reads it right, and the same bytes under a codec they do not fit are refused."""
+    from pathlib import Path
+
+    from pipeline.cli import main
+    from pipeline.io import read_table
+
+    repo = Path(__file__).resolve().parents[2]
+    shipped = (repo / "config.yaml").read_text(encoding="utf-8")
+    title = "护士的继发性创伤压力"
+    export = tmp_path / "data/raw/exports/cnki.ris"
+    export.parent.mkdir(parents=True)
+    export.write_bytes(f"TY  - JOUR\nAU  - 王, 芳\nTI  - {title}\nPY  - 2019\nER  - \n".encode("gbk"))
+    config = shipped[:shipped.index("sources:\n")] + (
+        "sources:\n  - id: cnki\n    name: CNKI\n    path: data/raw/exports/cnki.ris\n    encoding: gbk\n"
+    ) + shipped[shipped.index("\ncriteria:") + 1:]
+    (tmp_path / "config.yaml").write_text(config, encoding="utf-8")
+
+    assert main(["ingest", "--config", str(tmp_path / "config.yaml"), "-o", str(tmp_path / "out.csv")]) == 0
+    records = read_table(tmp_path / "out.csv")
+    assert records["title"].tolist() == [title]
+    assert records["authors"].tolist() == ['[["王","芳"]]']
+
+    garbled = read_export(export.read_bytes(), file="cnki.ris", source="cnki")
+    assert garbled["title"].iloc[0] != title
+    with pytest.raises(PipelineError, match=r"not valid utf-8 text \(bad byte at offset 17\)"):
+        read_export(export.read_bytes(), file="cnki.ris", source="cnki", encoding="utf-8")
+
+
+def test_standalone_ingest_takes_the_encoding_on_the_command_line(tmp_path, capsys) -> None:
+    from pipeline.cli import main
+    from pipeline.io import read_table
+
+    export = tmp_path / "cnki.ris"
+    export.write_bytes("TY  - JOUR\nTI  - 继发性创伤压力\nPY  - 2019\nER  - \n".encode("gbk"))
+    out = tmp_path / "records.csv"
+    assert main(["ingest", str(export), "--encoding", "gbk", "-o", str(out)]) == 0
+    assert read_table(out)["title"].tolist() == ["继发性创伤压力"]
+    assert main(["ingest", str(export), "--encoding", "gbx", "-o", str(out)]) == 2
+    assert "unknown encoding 'gbx'" in capsys.readouterr().err
