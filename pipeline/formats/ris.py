@@ -422,8 +422,13 @@ def _build(raw: _RawRecord, memo: _Memos) -> ParsedRecord:
     if "EP" in tags:
         start, end = first(tags.get("SP")), first(tags["EP"])
         pages = memo.pages[start, end] if start or end else ("", "", "")
-    else:  # most exports give the whole range in SP
-        pages = memo.start_pages[first(tags["SP"])] if "SP" in tags else ("", "", "")
+    elif "SP" in tags:  # most exports give the whole range in SP
+        pages = memo.start_pages[first(tags["SP"])]
+    elif "C7" in tags:  # Scopus and EndNote give an e-only article's number in C7 ("e0191645", "117694")
+        number = first(tags["C7"])
+        pages = memo.start_pages[number] if " " not in number and any(map(str.isdigit, number)) else ("", "", "")
+    else:
+        pages = ("", "", "")
 
     dois = tags.get("DO") if "DI" not in tags else _values_of(tags, "DO", "DI")
     if dois:

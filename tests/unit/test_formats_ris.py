@@ -154,3 +154,15 @@ def test_year_without_four_digits_is_a_problem() -> None:
     row = read_ris("TY  - JOUR\nTI  - T\nAU  - Doe, J\nPY  - 10 15\nER  - \n").iloc[0]
     assert row["year"] == ""
     assert row["problems"] == "no year; no four-digit year in '10 15'"
+
+
+@pytest.mark.parametrize(("tags", "pages"), [
+    ("C7  - e0191645\n", ("e0191645", "e0191645", "")),
+    ("C7  - 117694\n", ("117694", "117694", "")),
+    ("SP  - 12-19\nC7  - 117694\n", ("12-19", "12", "19")),
+    ("C7  - Custom 7\n", ("", "", "")),
+], ids=["e-number", "number", "pages-win", "not-a-number"])
+def test_an_article_number_in_c7_is_the_page_when_there_is_no_page(tags: str, pages: tuple[str, str, str]) -> None:
+    frame = read_ris(f"TY  - JOUR\nTI  - An e-only article\n{tags}DB  - Scopus\nER  - \n")
+    assert tuple(frame[["pages", "page_start", "page_end"]].iloc[0]) == pages
+    assert "C7" not in tags or json.loads(frame["raw"].iloc[0])["C7"]  # the raw field stays as given
