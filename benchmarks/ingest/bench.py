@@ -10,6 +10,9 @@ maximum resident set size (VmHWM), which includes the interpreter and pandas (~1
 
     PYTHONPATH=. python benchmarks/ingest/bench.py            # all formats, prints a Markdown table
     PYTHONPATH=. python benchmarks/ingest/bench.py --only ris100k --profile   # cProfile the RIS hot path
+    PYTHONPATH=. python benchmarks/ingest/bench.py --only ris100k --python /other/venv/bin/python
+
+The calibration line times the interpreter running this script, not ``--python``'s.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import resource
 import subprocess
@@ -146,6 +150,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", help="measure only this format (or 'ris100k')")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one run to stderr")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter that reads the files (its environment needs the project's dependencies); "
+                             "default: the one running this script")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -164,15 +171,20 @@ def main() -> None:
                     targets[name] = path
         rows = []
         for name, path in targets.items():
-            command = [sys.executable, __file__, "--one", str(path), "--repeat", str(args.repeat)]
+            command = [args.python, __file__, "--one", str(path), "--repeat", str(args.repeat)]
             if args.profile:
                 command.append("--profile")
-            done = subprocess.run(command, check=True, capture_output=True, text=True)
+            environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))}
+            done = subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
             if args.profile:
                 sys.stderr.write(done.stderr)
             result = json.loads(done.stdout)
             result["format"] = name
             rows.append(result)
+    version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    print(f"interpreter: {args.python} (Python {version})")
     print(f"calibration: a 10,000,000-step Python loop takes {calibrate():.2f} s CPU here")
     print("| format | file | records | MB | best wall s | records/s (wall) | records/s (CPU) | peak RSS MB |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
