@@ -2,12 +2,17 @@
 
 Rules declare files in and files out and call `python -m pipeline <stage>`; all logic lives in
 the `pipeline` package. Each rule's `params` hold the config sections it reads, so editing one
-section of config.yaml reruns only the stages downstream of it.
+section of config.yaml reruns only the stages downstream of it, and a fingerprint of the package's
+code, so that upgrading the pipeline reruns every stage instead of leaving outputs the new code
+would write differently.
 """
 
 import glob
+import hashlib
 import json
+from pathlib import Path
 
+import pipeline
 from pipeline.config import load_or_exit
 
 
@@ -26,6 +31,21 @@ FIGURE_FORMATS = config.get("figures", {}).get("formats", ["svg", "png"])
 PRISMA_FORMATS = config.get("prisma", {}).get("formats", ["svg", "png"])
 
 
+def code_fingerprint():
+    """SHA-256 (first 16 hex digits) over the path and bytes of every .py and .json file of the
+    installed pipeline package, in path order."""
+    package = Path(pipeline.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+CODE = code_fingerprint()
+
+
 rule ingest:
     """Read every export into one table: one row per raw record, with source, file and line."""
     input:
@@ -33,6 +53,7 @@ rule ingest:
     output:
         records="data/processed/ingest/records.csv",
     params:
+        code=CODE,
         settings=json.dumps({"sources": config["sources"]}, sort_keys=True),
     log:
         "data/processed/logs/ingest.log",
@@ -51,6 +72,7 @@ rule deduplicate:
         maybe="data/processed/deduplicate/maybe_pairs.csv",
         studies="data/processed/deduplicate/studies.csv",
     params:
+        code=CODE,
         settings=json.dumps({"deduplicate": config.get("deduplicate", {})}, sort_keys=True),
     log:
         "data/processed/logs/deduplicate.log",
@@ -75,6 +97,7 @@ rule screen:
         agreement="data/processed/screen/agreement.csv",
         unchecked="data/processed/screen/automation_unchecked.csv",
     params:
+        code=CODE,
         settings=json.dumps({"criteria": config["criteria"], "search": config["search"],
                              "screening": config.get("screening", {}), "sources": config["sources"]}, sort_keys=True),
     log:
@@ -96,6 +119,7 @@ rule classify:
         audit="data/processed/classify/audit.csv",
         suggestions="data/processed/classify/suggestions.csv",
     params:
+        code=CODE,
         settings=json.dumps({"hierarchy": config["hierarchy"]}, sort_keys=True),
     log:
         "data/processed/logs/classify.log",
@@ -113,6 +137,7 @@ rule prisma:
         template="data/processed/prisma/prisma2020.csv",
         diagram=expand("figures/prisma_flow.{ext}", ext=PRISMA_FORMATS),
     params:
+        code=CODE,
         settings=json.dumps({"sources": config["sources"], "criteria": config["criteria"],
                              "prisma": config.get("prisma", {})}, sort_keys=True),
     log:
@@ -132,6 +157,7 @@ rule tables:
         latex="data/processed/tables/tables.tex",
         workbook="data/processed/tables/tables.xlsx",
     params:
+        code=CODE,
         settings=json.dumps({"tables": config.get("tables", []), "hierarchy": config["hierarchy"]}, sort_keys=True),
     log:
         "data/processed/logs/tables.log",
@@ -149,6 +175,7 @@ rule figures:
         pyramid=expand("figures/evidence_pyramid.{ext}", ext=FIGURE_FORMATS),
         charts=expand("figures/{table}.{ext}", table=TABLES, ext=FIGURE_FORMATS),
     params:
+        code=CODE,
         settings=json.dumps({"figures": config.get("figures", {}), "hierarchy": config["hierarchy"],
                              "tables": config.get("tables", [])}, sort_keys=True),
     log:
@@ -171,6 +198,7 @@ rule reconcile:
         arithmetic="data/processed/reconcile/arithmetic.csv",
         markdown="data/processed/reconcile/reconcile.md",
     params:
+        code=CODE,
         settings=json.dumps({"sources": config["sources"], "search": config["search"],
                              "hierarchy": config["hierarchy"], "tables": config.get("tables", [])}, sort_keys=True),
     log:
@@ -203,6 +231,7 @@ rule report:
     output:
         report="data/processed/report/index.html",
     params:
+        code=CODE,
         settings=json.dumps({"review": config.get("review", {}), "sources": config["sources"],
                              "criteria": config["criteria"], "hierarchy": config["hierarchy"],
                              "tables": config.get("tables", [])}, sort_keys=True),

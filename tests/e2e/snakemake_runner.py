@@ -16,12 +16,14 @@ def copy_review(source: Path, target: Path) -> Path:
     return target
 
 
-def snakemake(review: Path, *args: str) -> subprocess.CompletedProcess:
+def snakemake(review: Path, *args: str, code: Path = REPO) -> subprocess.CompletedProcess:
+    """``code``: the folder holding the Snakefile and the ``pipeline`` package it and its rules import
+    (Snakemake puts the Snakefile's folder first on the import path)."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = f"{REPO}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    env["PYTHONPATH"] = f"{code}{os.pathsep}{env.get('PYTHONPATH', '')}"
     env["MPLBACKEND"] = "Agg"
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(review),
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(code / "Snakefile"), "--directory", str(review),
                "--cores", "2", *args]
     return subprocess.run(command, cwd=review, env=env, capture_output=True, text=True, timeout=900)
 

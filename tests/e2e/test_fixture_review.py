@@ -14,7 +14,8 @@ import pytest
 
 from snakemake_runner import copy_review, outputs, snakemake
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
 REVIEW = FIXTURES / "review"
 EXPECTED = FIXTURES / "review_expected"
 TEXT_SUFFIXES = {".csv", ".json", ".md", ".tex"}
@@ -79,6 +80,28 @@ def test_editing_a_criterion_reruns_only_what_is_downstream(finished, tmp_path):
     log = result.stdout + result.stderr
     planned = set(re.findall(r"^(?:local)?rule (\w+):", log, flags=re.MULTILINE))
     assert planned == {"all", "screen", "classify", "prisma", "tables", "figures", "reconcile", "report"}
+
+
+def test_upgrading_the_pipeline_code_reruns_every_stage(finished, tmp_path):
+    review = copy_review(finished, tmp_path / "upgraded")
+    assert snakemake(review).returncode == 0  # settle timestamps and metadata in the copy
+    same = snakemake(review, "--dry-run", code=copy_code(tmp_path / "same"))
+    assert "Nothing to be done" in same.stdout + same.stderr  # a copy of the same code is the same code
+    upgraded = copy_code(tmp_path / "upgraded_code")
+    tables = upgraded / "pipeline" / "tables.py"
+    tables.write_text(tables.read_text(encoding="utf-8") + "\n# one more line of code\n", encoding="utf-8")
+    result = snakemake(review, "--dry-run", code=upgraded)
+    assert result.returncode == 0, result.stderr[-3000:]
+    planned = set(re.findall(r"^(?:local)?rule (\w+):", result.stdout + result.stderr, flags=re.MULTILINE))
+    assert planned == {"all", "ingest", "deduplicate", "screen", "classify", "prisma", "tables", "figures",
+                       "reconcile", "report"}
+
+
+def copy_code(target: Path) -> Path:
+    """A folder holding a copy of the repository's Snakefile and ``pipeline`` package."""
+    shutil.copytree(REPO_ROOT / "pipeline", target / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REPO_ROOT / "Snakefile", target / "Snakefile")
+    return target
 
 
 @pytest.mark.parametrize(
