@@ -596,7 +596,7 @@ def _raw_json_writer() -> Callable[[dict[str, list[str]], Callable[[Any], str]],
             try:
                 return dumps_bytes(raw, option=option).decode()
             except TypeError:  # a key that is not text, or a lone surrogate orjson refuses
-                pass
+                return _raw_json(raw, dumps)
         return _raw_json(raw, dumps)
 
     sample = {"TI": ['é "x"\n\\ \u2028\x01\x1f\x7f\x85\ufeff\U0001f600 <p>', ""], "AB": [], "A1": ["b", "a"],
