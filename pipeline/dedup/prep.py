@@ -99,19 +99,27 @@ _NOTICE_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def first_author(authors_json: str) -> tuple[str, str]:
-    """The first author's (family, given) from an ``authors`` cell (JSON list of [family, given])."""
+def _people(authors_json: str) -> list:
+    """An ``authors`` cell (JSON list of [family, given]) parsed; [] when it is empty or not a list."""
     try:
         authors = json.loads(authors_json) if authors_json else []
     except json.JSONDecodeError:
-        return "", ""
-    if not isinstance(authors, list) or not authors:
-        return "", ""
-    first = authors[0]
-    if isinstance(first, (list, tuple)):
-        parts = [str(part or "") for part in first[:2]]
+        return []
+    return authors if isinstance(authors, list) else []
+
+
+def _person(entry: object) -> tuple[str, str]:
+    """(family, given) of one entry of an ``authors`` list; a bare string is a family name."""
+    if isinstance(entry, (list, tuple)):
+        parts = [str(part or "") for part in entry[:2]]
         return (parts + ["", ""])[0], (parts + ["", ""])[1]
-    return (first, "") if isinstance(first, str) else ("", "")
+    return (entry, "") if isinstance(entry, str) else ("", "")
+
+
+def first_author(authors_json: str) -> tuple[str, str]:
+    """The first author's (family, given) from an ``authors`` cell."""
+    people = _people(authors_json)
+    return _person(people[0]) if people else ("", "")
 
 
 def first_family(authors_json: str) -> str:
@@ -122,39 +130,23 @@ def first_family(authors_json: str) -> str:
 _NO_AUTHOR = frozenset({"anonymous", "anon", "anonym", "unknown"})
 
 
-def author_fields(authors_json: str) -> tuple[str, str]:
-    """(family slug, folded "family given") of the first author; ("", "") when there is none.
+def author_fields(authors_json: str) -> tuple[str, str, str]:
+    """(family slug, folded "family given") of the first author, ("", "") when there is none, and
+    the author set: every author's family slug, sorted, distinct and space-joined, "" unless there
+    are two or more.
 
     The slug is :func:`pipeline.keys.family_slug` without its "anon" stand-in, so that two
-    records without authors do not agree on one; an author given as "Anonymous" is none.
-    """
-    family, given = first_author(authors_json)
-    slug = fold(family).replace(" ", "")
-    if slug in _NO_AUTHOR:
-        return "", ""
-    return slug, fold(f"{family} {given}")
-
-
-def author_set(authors_json: str) -> str:
-    """The family slugs of all authors, sorted, distinct and space-joined; "" unless there are two or more.
-
-    Two records of one paper can list its authors in another order (a conference system that sorts
+    records without authors do not agree on one; an author given as "Anonymous" is none. Two
+    records of one paper can list its authors in another order (a conference system that sorts
     them, an export that puts the corresponding author first); the set stays the same. One author
     gives no set: a lone family name says too little to stand in for the first author.
     """
-    try:
-        authors = json.loads(authors_json) if authors_json else []
-    except json.JSONDecodeError:
-        return ""
-    if not isinstance(authors, list):
-        return ""
-    slugs = set()
-    for person in authors:
-        family = person[0] if isinstance(person, (list, tuple)) and person else person
-        slug = fold(family).replace(" ", "") if isinstance(family, str) else ""
-        if slug and slug not in _NO_AUTHOR:
-            slugs.add(slug)
-    return " ".join(sorted(slugs)) if len(slugs) >= 2 else ""
+    people = _people(authors_json)
+    family, given = _person(people[0]) if people else ("", "")
+    slug = fold(family).replace(" ", "")
+    first = ("", "") if slug in _NO_AUTHOR else (slug, fold(f"{family} {given}"))
+    slugs = {fold(_person(entry)[0]).replace(" ", "") for entry in people} - _NO_AUTHOR - {""}
+    return first[0], first[1], " ".join(sorted(slugs)) if len(slugs) >= 2 else ""
 
 
 def year_of(text: str) -> int:
@@ -441,9 +433,9 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         RECORD_KEY: records[col.RECORD_KEY].to_numpy(dtype=object),
         TITLE: titles.to_numpy(),
         ALT_TITLE: _map_unique(records[col.TITLE], alternative_title),
-        FAMILY: _texts(slug for slug, _ in authors),
-        FIRST_AUTHOR: _texts(name for _, name in authors),
-        AUTHOR_SET: _map_unique(records[col.AUTHORS], author_set),
+        FAMILY: _texts(slug for slug, _, _ in authors),
+        FIRST_AUTHOR: _texts(name for _, name, _ in authors),
+        AUTHOR_SET: _texts(names for _, _, names in authors),
         YEAR: _map_unique(records[col.YEAR], year_of).astype(np.int64),
         JOURNAL: _map_unique(records[col.JOURNAL], fold),
         VOLUME: _map_unique(records[col.VOLUME], volume_value),
