@@ -75,3 +75,25 @@ def test_fold_matches_reference(value: str) -> None:
 def test_record_key_matches_reference(title: str, family: str, pmid: str, year: str) -> None:
     expected = reference_record_key(doi="", pmid=pmid, title=title, first_family=family, year=year)
     assert keys.record_key(doi="", pmid=pmid, title=title, first_family=family, year=year) == expected
+
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
+
+
+def reference_normalize_doi(value: str | None) -> str:
+    """normalize_doi as it was before the bare-DOI shortcut: every step on every input."""
+    if not value:
+        return ""
+    text = _DOI_PREFIX.sub("", value.strip()).strip().rstrip(".;,").lower()
+    return text if re.match(r"^10\.\d{4,9}/\S+$", text) else ""
+
+
+_DOI_TEXT = st.lists(st.one_of(st.sampled_from(["10.", "1000", "/", "ABC", ".", ";", ",", " ", "\t", "\u00a0",
+                                                "doi:", "https://doi.org/", "x"]), st.text(max_size=6)),
+                     max_size=8).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_DOI_TEXT)
+def test_normalize_doi_matches_reference(value: str) -> None:
+    assert keys.normalize_doi(value) == reference_normalize_doi(value)
