@@ -8,8 +8,8 @@ syntax, a leading ``#`` or ``-``, line breaks. Written through :func:`inline`, :
 - ``<`` and ``>`` become ``&lt;`` and ``&gt;``, so no renderer takes any of it for HTML, and an ``&``
   that would start a character reference becomes ``&amp;``;
 - a backslash and the characters that start inline markup (`` ` `` ``*`` ``~`` ``$`` ``[`` ``]`` ``|``)
-  are escaped with a backslash, as is an ``_`` that could open or close emphasis (one inside a word,
-  as in ``level_best``, cannot and is left alone);
+  are escaped with a backslash (``$`` because GitHub renders ``$...$`` as math), as is an ``_`` that
+  could open or close emphasis (one inside a word, as in ``level_best``, cannot and is left alone);
 - line breaks become spaces, so a value never leaves its table cell or line;
 - on a line of its own (:func:`line`), a leading ``#``, ``-``, ``+``, ``=`` or list number is escaped
   too, so it cannot become a heading, a list or a rule.
