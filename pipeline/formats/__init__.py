@@ -14,32 +14,102 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import os
+import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
 from contextlib import nullcontext
+from typing import IO
 
 import pandas as pd
 
 from pipeline.errors import ExportError
-from pipeline.formats import bibtex, endnote_xml, enw, nbib, ris, table, wos, xlsx
+from pipeline.formats import bibtex, budget, endnote_xml, enw, nbib, ris, table, wos, xlsx
 from pipeline.formats.common import ParsedRecord, gc_paused, to_frame
 from pipeline.formats.detect import NOT_YET_SUPPORTED, SUPPORTED, container_kind, detect_format
 from pipeline.formats.encoding import decode_export, split_lines
 
-__all__ = ["FORMATS", "MAX_UNPACKED_BYTES", "read_export"]
+__all__ = ["FORMATS", "read_export", "read_export_file"]
 
 logger = logging.getLogger(__name__)
 
 #: Values accepted for ``format``: "auto" plus every format with a reader.
 FORMATS = ("auto", *SUPPORTED)
 
-#: The most bytes a gzip file or zip member may unpack to (a guard against decompression bombs).
-MAX_UNPACKED_BYTES = 1 << 30
-
+_CHUNK = 1 << 20  # bytes read or unpacked at a time, so that the budget is checked as the data grows
 _FIX_EXPORT = ("export the records as RIS, MEDLINE (.nbib), BibTeX, Web of Science plain text, EndNote XML "
                "or .enw, or as CSV/Excel with a header row")
 _ARCHIVE_JUNK = ("__MACOSX/", ".DS_Store")
 _ACYCLIC_READERS = frozenset({"nbib", "wos", "enw", "csv", "tsv"})  # (and RIS) see _read
+
+
+def read_export_file(path: str | os.PathLike[str], *, file: str, source: str, format: str = "auto",
+                     encoding: str = "auto", missing_fix: str = "check the path") -> pd.DataFrame:
+    """:func:`read_export` on the file at ``path``, which must be a regular file within the budget.
+
+    A named pipe, a device, a socket or a folder is refused for what it is (reading a pipe would wait
+    for a writer forever, ``/dev/zero`` never ends); a missing file is "not found" with ``missing_fix``.
+    At most the budget's worth of bytes is read, whatever size the file claims (``/proc`` files claim 0).
+    """
+    limit = budget.budget_bytes()
+    try:
+        with open(path, "rb", opener=_open_without_blocking) as handle:
+            info = os.fstat(handle.fileno())
+            _refuse_non_regular(info.st_mode, file)
+            budget.check(info.st_size, 0, file=file, budget=limit)
+            data = _read_bounded(handle, file, limit, "the export")
+    except FileNotFoundError:
+        raise ExportError("export file not found", where=file, fix=missing_fix) from None
+    except IsADirectoryError:
+        raise ExportError("is a folder, not an export file", where=file, fix="name the file itself") from None
+    except PermissionError:
+        raise ExportError("export file cannot be read (permission denied)", where=file,
+                          fix="make the file readable by the user running the review") from None
+    except OSError as exc:
+        raise ExportError(f"export file cannot be read ({exc.strerror or exc})", where=file,
+                          fix="copy the export to a regular file on a local disk and list that file") from None
+    return read_export(data, file=file, source=source, format=format, encoding=encoding)
+
+
+def _open_without_blocking(path: str, flags: int) -> int:
+    """``os.open`` that does not wait on a named pipe with no writer (the pipe is refused right after)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+_SPECIAL_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def _refuse_non_regular(mode: int, file: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    what = next((name for test, name in _SPECIAL_FILES if test(mode)), "not a regular file")
+    raise ExportError(f"is {what}, not an export file", where=file,
+                      fix="save the export as a regular file and list that file")
+
+
+def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    while True:
+        try:
+            chunk = handle.read(_CHUNK)
+        except BlockingIOError:  # a special file that slipped past the check: nothing to read now
+            return
+        if not chunk:
+            return
+        yield chunk
+
+
+def _read_bounded(handle: IO[bytes], file: str, limit: int, what: str) -> bytes:
+    """The bytes of ``handle``, stopped with an error as soon as they pass the budget ``limit``."""
+    parts: list[bytes] = []
+    size = breaks = 0
+    for chunk in _chunks(handle):
+        parts.append(chunk)
+        size += len(chunk)
+        breaks += chunk.count(b"\n")
+        budget.check(size, breaks, file=file, budget=limit, what=what)
+    return b"".join(parts)
 
 
 def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
@@ -49,16 +119,25 @@ def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
     ``file`` is only used in messages and the ``file`` column; ``source`` prefixes every
     ``record_id``. ``format`` is "auto" (detect from the content) or one of :data:`FORMATS`;
     ``encoding`` is "auto" or a Python codec name for text exports. Raises :class:`ExportError` for
-    an empty, truncated, unsupported or unreadable file.
+    an empty, truncated, unsupported or unreadable file, and for one too large for the memory
+    budget (:mod:`.budget`), or when memory runs out all the same.
     """
     if format not in FORMATS and format not in NOT_YET_SUPPORTED:
         raise ExportError(f"unknown export format '{format}'", where=file,
                           fix=f"use one of: {', '.join(FORMATS)}")
-    data = _unpack(data, file)
-    if not data or data.isspace():  # what `not data.strip()` says, without copying the file
-        raise ExportError("the file is empty", where=f"{file}:1",
-                          fix="re-export the records from the database; the download may have failed")
-    return _read(data, file, source, format, encoding)
+    limit = budget.budget_bytes()
+    try:
+        data = _unpack(data, file, limit)
+        if not data or data.isspace():  # what `not data.strip()` says, without copying the file
+            raise ExportError("the file is empty", where=f"{file}:1",
+                              fix="re-export the records from the database; the download may have failed")
+        if container_kind(data) != "xlsx":  # a workbook is checked member by member (see xlsx.read)
+            budget.check(len(data), data.count(b"\n") or data.count(b"\r"), file=file, budget=limit)
+        return _read(data, file, source, format, encoding)
+    except MemoryError:
+        raise ExportError("memory ran out while reading the export", where=f"{file}:1",
+                          fix=f"free memory or split the export into smaller files; the memory budget "
+                              f"({budget.BUDGET_VARIABLE}, megabytes) is more than this machine can give") from None
 
 
 def _read(data: bytes, file: str, source: str, format: str, encoding: str) -> pd.DataFrame:
@@ -126,25 +205,24 @@ def _parse(text: str, lines: list[str], file: str, detected: str) -> tuple[list[
                       "no table header with a title column found", where=f"{file}:1", fix=_FIX_EXPORT)
 
 
-def _unpack(data: bytes, file: str) -> bytes:
+def _unpack(data: bytes, file: str, limit: int) -> bytes:
     """The export inside a gzip file or a one-file zip archive; other bytes unchanged."""
     kind = container_kind(data)
     if kind == "gzip":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as packed:
-                inner = packed.read(MAX_UNPACKED_BYTES + 1)
+                inner = _read_bounded(packed, file, limit, "the gzip file's content")
         except (OSError, EOFError, zlib.error) as exc:
             raise ExportError(f"the gzip file is damaged ({exc})", where=f"{file}:1",
                               fix="download the export again, or unpack it and list the file itself") from None
-        _check_size(inner, file)
         logger.info("%s: gzip-compressed; reading the export inside it", file)
         return _refuse_nesting(inner, file)
     if kind == "zip":
-        return _refuse_nesting(_unzip(data, file), file)
+        return _refuse_nesting(_unzip(data, file, limit), file)
     return data
 
 
-def _unzip(data: bytes, file: str) -> bytes:
+def _unzip(data: bytes, file: str, limit: int) -> bytes:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = [info for info in archive.infolist() if not info.is_dir()
@@ -154,21 +232,15 @@ def _unzip(data: bytes, file: str) -> bytes:
                 raise ExportError(f"the zip archive holds {len(members)} files ({names}), not one export",
                                   where=f"{file}:1",
                                   fix="unzip it and list each export as its own source in config.yaml")
+            budget.check(members[0].file_size, 0, file=file, budget=limit, what="the zip archive's file")
             with archive.open(members[0]) as member:
-                inner = member.read(MAX_UNPACKED_BYTES + 1)
+                inner = _read_bounded(member, file, limit, "the zip archive's file")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError,
             ValueError, RuntimeError) as exc:
         raise ExportError(f"the zip archive cannot be read ({exc})", where=f"{file}:1",
                           fix="download the export again, or unzip it and list the file itself") from None
-    _check_size(inner, file)
     logger.info("%s: zip archive; reading its one file %s", file, members[0].filename)
     return inner
-
-
-def _check_size(inner: bytes, file: str) -> None:
-    if len(inner) > MAX_UNPACKED_BYTES:
-        raise ExportError(f"the compressed file unpacks to more than {MAX_UNPACKED_BYTES} bytes",
-                          where=f"{file}:1", fix="unpack it yourself and list the export file itself")
 
 
 def _refuse_nesting(inner: bytes, file: str) -> bytes:
