@@ -23,6 +23,7 @@ import orjson
 import pandas as pd
 
 from pipeline import columns as c
+from pipeline.formats.budget import MAX_FIELD_CHARS, field_too_long
 from pipeline.keys import normalize_doi, record_key
 
 # --- the record a reader produces -----------------------------------------------------------
@@ -96,13 +97,52 @@ _TYPE_WORDS = (
 )
 
 
+class ContinuedValue:
+    """The lines that continue a tag's value (``values[-1]``), joined once instead of line by line.
+
+    Joining each continuation line onto the value as it comes copies the whole value again for
+    every line: a value continued over 100,000 lines took minutes. The lines are kept here and
+    joined with line breaks by :meth:`flush`, which runs when another value is continued and must run
+    before the records' values are read. A value longer than ``MAX_FIELD_CHARS`` is refused.
+    """
+
+    __slots__ = ("_file", "_index", "_length", "_parts", "_values")
+
+    def __init__(self, file: str) -> None:
+        self._file = file
+        self._values: list[str] | None = None
+        self._index = 0
+        self._parts: list[str] = []
+        self._length = 0
+
+    def add(self, values: list[str], line: str, number: int) -> None:
+        """``line`` (line ``number`` of the file) continues the last value in ``values``."""
+        if values is not self._values or self._index != len(values) - 1:
+            self.flush()
+            self._values, self._index = values, len(values) - 1
+            self._parts = [values[-1]]
+            self._length = len(values[-1])
+        self._parts.append(line)
+        self._length += len(line) + 1
+        if self._length > MAX_FIELD_CHARS:
+            raise field_too_long(self._length, where=f"{self._file}:{number}", what="a value continued over many lines")
+
+    def flush(self) -> None:
+        """Write the value being continued, if any, back into its list."""
+        if self._values is not None:
+            self._values[self._index] = "\n".join(self._parts)
+            self._values, self._parts = None, []
+
+
 class TaggedRecords:
     """Gathers the lines of a tagged export (MEDLINE, EndNote) into records: a blank line or a second
     ``start_tag`` ends a record, and each record remembers the line it starts on and its problems."""
 
-    def __init__(self, build: Callable[[int, dict[str, list[str]], list[str]], ParsedRecord], start_tag: str) -> None:
+    def __init__(self, build: Callable[[int, dict[str, list[str]], list[str]], ParsedRecord], start_tag: str,
+                 file: str = "") -> None:
         self.records: list[ParsedRecord] = []
         self._build, self._start_tag = build, start_tag
+        self._continued = ContinuedValue(file)
         self._tags: dict[str, list[str]] = {}
         self._problems: list[str] = []
         self._values: list[str] | None = None
@@ -122,11 +162,12 @@ class TaggedRecords:
         self._values = self._tags.setdefault(tag, [])
         self._values.append(value)
 
-    def extend(self, line: str) -> bool:
-        """Append ``line`` to the last value; False when no tag has been read since the last record."""
+    def extend(self, line: str, index: int = 0) -> bool:
+        """Append ``line`` (at 0-based ``index``) to the last value; False when no tag has been read since
+        the last record."""
         if self._values is None:
             return False
-        self._values[-1] = f"{self._values[-1]}\n{line}"
+        self._continued.add(self._values, line, index + 1)
         return True
 
     def note(self, problem: str) -> None:
@@ -137,6 +178,7 @@ class TaggedRecords:
         return self.records
 
     def _flush(self) -> None:
+        self._continued.flush()
         self.records.append(self._build(self._start, self._tags, self._problems))
         self._tags, self._problems, self._values = {}, [], None
 
