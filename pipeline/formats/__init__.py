@@ -11,6 +11,7 @@ raises is :class:`pipeline.errors.ExportError`.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import io
 import logging
@@ -28,7 +29,7 @@ from pipeline.errors import ExportError
 from pipeline.formats import bibtex, budget, endnote_xml, enw, nbib, ris, table, wos, xlsx
 from pipeline.formats.common import ParsedRecord, gc_paused, to_frame
 from pipeline.formats.detect import NOT_YET_SUPPORTED, SUPPORTED, container_kind, detect_format
-from pipeline.formats.encoding import decode_export, split_lines
+from pipeline.formats.encoding import decode_export_repaired, split_lines
 
 __all__ = ["FORMATS", "read_export", "read_export_file"]
 
@@ -150,7 +151,7 @@ def _read(data: bytes, file: str, source: str, format: str, encoding: str) -> pd
                           fix="set the source's format to 'auto' or to the format the file really has")
     if kind:
         _unsupported(kind, file)
-    text = decode_export(data, file=file, encoding=encoding)
+    text, repaired = decode_export_repaired(data, file=file, encoding=encoding)
     if "\x00" in text:
         raise ExportError("the file holds binary data, not a text export", where=f"{file}:1", fix=_FIX_EXPORT)
     lines = split_lines(text)
@@ -172,6 +173,7 @@ def _read(data: bytes, file: str, source: str, format: str, encoding: str) -> pd
             del lines
             records = ris.build(split)
             del split
+            _note_repairs(records, repaired)
             frame = to_frame(records, source=source, file=file, format=detected)
             del records
         return frame
@@ -181,9 +183,21 @@ def _read(data: bytes, file: str, source: str, format: str, encoding: str) -> pd
     with gc_paused() if detected in _ACYCLIC_READERS else nullcontext():
         records, detected = _parse(text, lines, file, detected)
         del text, lines  # not needed for the frame
+        _note_repairs(records, repaired)
         frame = to_frame(records, source=source, file=file, format=detected)
         del records
     return frame
+
+
+def _note_repairs(records: list[ParsedRecord], lines: list[int]) -> None:
+    """Note on each record the lines in it whose bytes that are not UTF-8 were read as cp1252."""
+    if not lines:
+        return
+    starts = [record.line for record in records]
+    for line in lines:
+        at = bisect.bisect_right(starts, line) - 1
+        if at >= 0:
+            records[at].problems.append(f"line {line}: bytes that are not UTF-8 read as cp1252 (check accents)")
 
 
 def _parse(text: str, lines: list[str], file: str, detected: str) -> tuple[list[ParsedRecord], str]:
