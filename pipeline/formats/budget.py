@@ -79,6 +79,6 @@ def check(size: int, line_breaks: int, *, file: str, budget: int, what: str = "t
 
 def field_too_long(length: int, *, where: str, what: str = "a field") -> ExportError:
     """The error for a field longer than :data:`MAX_FIELD_CHARS` (the caller raises it)."""
-    return ExportError(f"{what} is {length} characters long, more than the {MAX_FIELD_CHARS} any export field "
+    return ExportError(f"{what} is {length} characters long, more than the {MAX_FIELD_CHARS} any field "
                        "may have (the file is damaged or not an export)", where=where,
                        fix="re-export the records; a field this long is not bibliographic data")

@@ -23,7 +23,7 @@ import orjson
 import pandas as pd
 
 from pipeline import columns as c
-from pipeline.formats.budget import MAX_FIELD_CHARS, field_too_long
+from pipeline.formats import budget
 from pipeline.keys import normalize_doi, record_key
 
 # --- the record a reader produces -----------------------------------------------------------
@@ -103,7 +103,7 @@ class ContinuedValue:
     Joining each continuation line onto the value as it comes copies the whole value again for
     every line: a value continued over 100,000 lines took minutes. The lines are kept here and
     joined with line breaks by :meth:`flush`, which runs when another value is continued and must run
-    before the records' values are read. A value longer than ``MAX_FIELD_CHARS`` is refused.
+    before the records' values are read. A value longer than ``budget.MAX_FIELD_CHARS`` is refused.
     """
 
     __slots__ = ("_file", "_index", "_length", "_parts", "_values")
@@ -124,8 +124,8 @@ class ContinuedValue:
             self._length = len(values[-1])
         self._parts.append(line)
         self._length += len(line) + 1
-        if self._length > MAX_FIELD_CHARS:
-            raise field_too_long(self._length, where=f"{self._file}:{number}", what="a value continued over many lines")
+        if self._length > budget.MAX_FIELD_CHARS:
+            raise budget.field_too_long(self._length, where=f"{self._file}:{number}", what="a value continued over many lines")
 
     def flush(self) -> None:
         """Write the value being continued, if any, back into its list."""
@@ -615,6 +615,10 @@ def _raw_json(raw: dict[str, list[str]], dumps: Callable[[Any], str]) -> str:
     return dumps(raw)
 
 
+#: The largest record (characters of raw text) whose ``raw`` cell orjson writes; see :func:`_raw_json_writer`.
+ORJSON_MAX_CHARS = 1 << 20
+
+
 def _raw_json_writer() -> Callable[[dict[str, list[str]], Callable[[Any], str]], str]:
     """The ``raw`` cell writer: :func:`_raw_json`, or orjson where it writes the same text.
 
@@ -626,19 +630,29 @@ def _raw_json_writer() -> Callable[[dict[str, list[str]], Callable[[Any], str]],
     instance, could be written differently) and text keys (orjson refuses any other key). It refuses
     lone surrogates (TypeError); those records, and any other shape, go to :func:`_raw_json`. If
     orjson ever writes the sample below differently from the encoder, it is not used at all.
+
+    orjson crashes the process (SIGSEGV, no message) when memory runs out while it writes, where
+    Python's own code raises MemoryError, which ingest reports as an error. So orjson only writes
+    records of at most :data:`ORJSON_MAX_CHARS` characters, whose output is a few megabytes at most;
+    larger records (none in real exports) are written by :func:`_raw_json`.
     """
     dumps_bytes = orjson.dumps
     option = orjson.OPT_SORT_KEYS
-    text_only = {str}
 
     def write(raw: dict[str, list[str]], dumps: Callable[[Any], str]) -> str:
         values = raw.values()
-        # The types are compared, not joined: a set of one or two types costs less than copying the text.
-        if {*map(type, values)} == {list} and {*map(type, chain.from_iterable(values))} <= text_only:
+        if {*map(type, values)} == {list}:
+            # Joining the values costs what comparing their types did, refuses any value that is not
+            # text (TypeError), and gives the record's size.
             try:
-                return dumps_bytes(raw, option=option).decode()
-            except TypeError:  # a key that is not text, or a lone surrogate orjson refuses
+                size = len("".join(chain.from_iterable(values)))
+            except TypeError:
                 return _raw_json(raw, dumps)
+            if size <= ORJSON_MAX_CHARS:
+                try:
+                    return dumps_bytes(raw, option=option).decode()
+                except TypeError:  # a key that is not text, or a lone surrogate orjson refuses
+                    return _raw_json(raw, dumps)
         return _raw_json(raw, dumps)
 
     sample = {"TI": ['é "x"\n\\ \u2028\x01\x1f\x7f\x85\ufeff\U0001f600 <p>', ""], "AB": [], "A1": ["b", "a"],

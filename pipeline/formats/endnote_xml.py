@@ -21,7 +21,7 @@ import re
 from xml.parsers import expat
 
 from pipeline.errors import ExportError
-from pipeline.formats.budget import MAX_FIELD_CHARS, MAX_XML_DEPTH, field_too_long
+from pipeline.formats import budget
 from pipeline.formats.common import (
     ParsedRecord,
     digits_only,
@@ -75,7 +75,7 @@ class _Collector:
     def start(self, name: str, attributes: dict[str, str]) -> None:
         self.seen_root = True
         self.depth += 1
-        if self.depth > MAX_XML_DEPTH:
+        if self.depth > budget.MAX_XML_DEPTH:
             raise _TooDeep
         if self.fields is None:
             if name == "record":
@@ -102,8 +102,8 @@ class _Collector:
             return
         key = "/".join(self.path)
         text = "".join(self.texts.pop())
-        if len(text) > MAX_FIELD_CHARS:
-            raise field_too_long(len(text), where=f"{self.file}:{self.parser.CurrentLineNumber}",
+        if len(text) > budget.MAX_FIELD_CHARS:
+            raise budget.field_too_long(len(text), where=f"{self.file}:{self.parser.CurrentLineNumber}",
                                  what=f"element <{name}>")
         had_children = self.has_children.pop()
         self.path.pop()
@@ -126,7 +126,7 @@ def read(text: str, *, file: str) -> list[ParsedRecord]:
     try:
         parser.Parse(text, True)
     except _TooDeep:
-        raise ExportError(f"XML elements are nested more than {MAX_XML_DEPTH} deep (an EndNote record is about "
+        raise ExportError(f"XML elements are nested more than {budget.MAX_XML_DEPTH} deep (an EndNote record is about "
                           "8 deep; the file is damaged or not an export)",
                           where=f"{file}:{parser.CurrentLineNumber}", fix=f"re-export the file; {_FIX}") from None
     except expat.ExpatError as exc:
