@@ -134,14 +134,14 @@ def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
                               fix="re-export the records from the database; the download may have failed")
         if container_kind(data) != "xlsx":  # a workbook is checked member by member (see xlsx.read)
             budget.check(len(data), data.count(b"\n") or data.count(b"\r"), file=file, budget=limit)
-        return _read(data, file, source, format, encoding)
+        return _read(data, file, source, format, encoding, limit)
     except MemoryError:
         raise ExportError("memory ran out while reading the export", where=f"{file}:1",
                           fix=f"free memory or split the export into smaller files; the memory budget "
                               f"({budget.BUDGET_VARIABLE}, megabytes) is more than this machine can give") from None
 
 
-def _read(data: bytes, file: str, source: str, format: str, encoding: str) -> pd.DataFrame:
+def _read(data: bytes, file: str, source: str, format: str, encoding: str, limit: int) -> pd.DataFrame:
     kind = container_kind(data)
     if kind == "xlsx" and format in ("auto", "xlsx"):
         return to_frame(xlsx.read(data, file=file), source=source, file=file, format="xlsx")
@@ -161,6 +161,7 @@ def _read(data: bytes, file: str, source: str, format: str, encoding: str) -> pd
     detected = detect_format(lines) if format == "auto" else format
     if detected in NOT_YET_SUPPORTED:
         _unsupported(detected, file)
+    _check_before_records(data, text, len(lines), detected, file, limit)
     if detected == "ris":
         # The text and its lines are dropped as soon as the records are split out of them, so that a
         # large export's fields and frame are built in the memory they took. The collector is paused
@@ -187,6 +188,29 @@ def _read(data: bytes, file: str, source: str, format: str, encoding: str) -> pd
         frame = to_frame(records, source=source, file=file, format=detected)
         del records
     return frame
+
+
+# Formats whose every line is one field or one table row, and the fewest lines a record takes in
+# each (RIS and Web of Science: a start and an end tag; the others: 1). EndNote XML may hold every
+# record on one line, so its records are bounded by its bytes instead.
+_LINE_FORMATS = frozenset({"ris", "nbib", "wos", "enw", "csv", "tsv"})
+_LINES_PER_RECORD = {"ris": 2, "wos": 2}
+_SHORTEST_XML_RECORD = len("<record></record>")
+
+
+def _check_before_records(data: bytes, text: str, line_count: int, detected: str, file: str, limit: int) -> None:
+    """Refuse a line longer than a field may be, and an export whose records would pass the budget."""
+    if detected in _LINE_FORMATS:
+        found = budget.long_line(data, budget.MAX_FIELD_CHARS)
+        if found:
+            raise budget.field_too_long(found[1], where=f"{file}:{found[0]}", what="the line", unit="bytes")
+    if detected == "endnote_xml":
+        records = len(data) // _SHORTEST_XML_RECORD
+    else:
+        records = line_count // _LINES_PER_RECORD.get(detected, 1)
+    if detected == "ris" and budget.estimate(len(data), line_count, records) > limit:
+        records = min(records, text.count("TY "))  # every record starts with one; counted only when it matters
+    budget.check(len(data), line_count, file=file, budget=limit, records=records)
 
 
 def _note_repairs(records: list[ParsedRecord], lines: list[int]) -> None:

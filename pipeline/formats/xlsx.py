@@ -9,8 +9,9 @@ A sheet's ``<dimension>`` (the range it claims to use) is not trusted: read-only
 last row it names and pads every row to its width, so a wrong one lost rows silently and one that
 claimed the whole sheet made a small file take minutes. Every row the sheet holds is read, each
 row cut to its last cell that has a value and padded to the header's width. Before openpyxl opens the
-workbook, the sizes its members unpack to are checked against the memory budget (:mod:`.budget`);
-zipfile holds each member to its stated size, and a cell longer than a field may be is refused.
+workbook, the sizes its members unpack to are checked against the memory budget (:mod:`.budget`),
+and again every few thousand rows with the cells and rows read; zipfile holds each member to its
+stated size, and a cell longer than a field may be is refused.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def cell_text(value: Any) -> str:
 
 def read(data: bytes, *, file: str) -> list[ParsedRecord]:
     """Parse the bibliographic sheet of an Excel workbook into records."""
-    _check_unpacked_size(data, file)
+    unpacked = _unpacked_size(data, file)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read; the values are fine
@@ -62,7 +63,7 @@ def read(data: bytes, *, file: str) -> list[ParsedRecord]:
     try:
         for sheet in workbook.worksheets:
             sheet.reset_dimensions()  # read every row the sheet holds, not the range it claims
-            rows = _text_rows(sheet, file)
+            rows = _text_rows(sheet, file, unpacked)
             found = _header(rows)
             if found is None:
                 continue
@@ -82,25 +83,30 @@ def read(data: bytes, *, file: str) -> list[ParsedRecord]:
                       where=f"{file}:1", fix=_FIX)
 
 
-# Bytes of unpacked workbook XML per cell at the least (``<c r="A1"><v>1</v></c>``): each cell is
-# counted as a line of text in the budget's estimate.
-_XML_BYTES_PER_CELL = 20
-
-
-def _check_unpacked_size(data: bytes, file: str) -> None:
-    """Refuse a workbook whose members would unpack past the memory budget, before anything unpacks."""
+def _unpacked_size(data: bytes, file: str) -> int:
+    """The bytes the workbook's members unpack to, refused past the memory budget before anything unpacks."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         raise ExportError(f"the Excel workbook cannot be opened ({type(exc).__name__}: {exc})",
                           where=f"{file}:1", fix=_FIX) from None
-    budget.check(unpacked, unpacked // _XML_BYTES_PER_CELL, file=file, budget=budget.budget_bytes(),
-                 what="the Excel workbook")
+    budget.check(unpacked, 0, file=file, budget=budget.budget_bytes(), what="the Excel workbook")
+    return unpacked
 
 
-def _text_rows(sheet: Any, file: str) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cell texts) of every row, without the empty cells after the last value."""
+_ROWS_PER_CHECK = 4096
+
+
+def _text_rows(sheet: Any, file: str, unpacked: int) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cell texts) of every row, without the empty cells after the last value.
+
+    Every few thousand rows the cells and rows read so far are checked against the memory budget
+    (each cell costs what a line of text does, each row what a record does), so a sheet of millions
+    of tiny rows stops before it has taken the memory.
+    """
+    limit = budget.budget_bytes()
+    cells_read = 0
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         end = len(row)
         while end and row[end - 1] is None:
@@ -109,6 +115,10 @@ def _text_rows(sheet: Any, file: str) -> Iterator[tuple[int, list[str]]]:
         if any(len(cell) > budget.MAX_FIELD_CHARS for cell in cells):
             length, column = max((len(cell), index) for index, cell in enumerate(cells))
             raise budget.field_too_long(length, where=f"{file}:{number}", what=f"the cell in column {column + 1}")
+        cells_read += end
+        if number % _ROWS_PER_CHECK == 0:
+            budget.check(unpacked, cells_read, file=file, budget=limit, records=number, what="the Excel workbook",
+                         where=f"{file}:{number}")
         yield number, cells
 
 

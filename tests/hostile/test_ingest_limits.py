@@ -173,3 +173,34 @@ def test_the_raw_writer_runs_out_of_memory_with_memoryerror_not_sigsegv() -> Non
     """orjson dies with SIGSEGV when an allocation fails; a large record goes to Python's encoder instead."""
     child = subprocess.run([sys.executable, "-c", ORJSON_UNDER_A_MEMORY_LIMIT], capture_output=True, timeout=120)
     assert child.returncode == 7, (child.returncode, child.stderr.decode()[-500:])
+
+
+def test_a_line_longer_than_a_field_is_refused_before_the_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget, "MAX_FIELD_CHARS", 4096)
+    data = b"TY  - JOUR\nTI  - T\nAB  - " + b"x" * 5000 + b"\nER  - \n"
+    with pytest.raises(ExportError, match=r"^long.ris:3: the line is 5006 bytes long, more than the 4096 any field"):
+        read_export(data, file="long.ris", source="long")
+
+
+def test_records_are_bounded_before_they_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """200,000 one-tag records (5 MB) cost 2 kB each once built: refused under a 200 MB budget, up front."""
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, "200")
+    data = b"TY  - JOUR\nER  - \n" * 200_000
+    with pytest.raises(ExportError, match=r"^many.ris:1: the export is too large to read within the memory budget "
+                                          r"\(3\.4 MB, 400000 lines, up to 200000 records would need about 543 MB"):
+        read_export(data, file="many.ris", source="many")
+
+
+def test_a_sheet_of_many_rows_is_stopped_as_its_rows_pass_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Title", "Authors", "Year"])
+    for number in range(5000):
+        book.active.append([f"T{number}", "A", 2000])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, "8")
+    with pytest.raises(ExportError, match=r"^rows.xlsx:4096: the Excel workbook is too large to read within the "
+                                          r"memory budget \(.* up to 4096 records"):
+        read_export(buffer.getvalue(), file="rows.xlsx", source="rows")
