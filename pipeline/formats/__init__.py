@@ -59,7 +59,7 @@ def read_export_file(path: str | os.PathLike[str], *, file: str, source: str, fo
             info = os.fstat(handle.fileno())
             _refuse_non_regular(info.st_mode, file)
             budget.check(info.st_size, 0, file=file, budget=limit)
-            data = _read_bounded(handle, file, limit, "the export")
+            data, line_breaks = _read_bounded(handle, file, limit, "the export")
     except FileNotFoundError:
         raise ExportError("export file not found", where=file, fix=missing_fix) from None
     except IsADirectoryError:
@@ -70,7 +70,7 @@ def read_export_file(path: str | os.PathLike[str], *, file: str, source: str, fo
     except OSError as exc:
         raise ExportError(f"export file cannot be read ({exc.strerror or exc})", where=file,
                           fix="copy the export to a regular file on a local disk and list that file") from None
-    return read_export(data, file=file, source=source, format=format, encoding=encoding)
+    return _read_export(data, file, source, format, encoding, limit, line_breaks)
 
 
 def _open_without_blocking(path: str, flags: int) -> int:
@@ -101,8 +101,8 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _read_bounded(handle: IO[bytes], file: str, limit: int, what: str) -> bytes:
-    """The bytes of ``handle``, stopped with an error as soon as they pass the budget ``limit``."""
+def _read_bounded(handle: IO[bytes], file: str, limit: int, what: str) -> tuple[bytes, int]:
+    """The bytes of ``handle`` and their line feeds, stopped with an error as soon as they pass the budget."""
     parts: list[bytes] = []
     size = breaks = 0
     for chunk in _chunks(handle):
@@ -110,7 +110,7 @@ def _read_bounded(handle: IO[bytes], file: str, limit: int, what: str) -> bytes:
         size += len(chunk)
         breaks += chunk.count(b"\n")
         budget.check(size, breaks, file=file, budget=limit, what=what)
-    return b"".join(parts)
+    return b"".join(parts), breaks
 
 
 def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
@@ -123,17 +123,25 @@ def read_export(data: bytes, *, file: str, source: str, format: str = "auto",
     an empty, truncated, unsupported or unreadable file, and for one too large for the memory
     budget (:mod:`.budget`), or when memory runs out all the same.
     """
+    return _read_export(data, file, source, format, encoding, budget.budget_bytes(), None)
+
+
+def _read_export(data: bytes, file: str, source: str, format: str, encoding: str, limit: int,
+                 line_feeds: int | None) -> pd.DataFrame:
+    """:func:`read_export` with the budget and, when the caller counted them already, the bytes' line feeds."""
     if format not in FORMATS and format not in NOT_YET_SUPPORTED:
         raise ExportError(f"unknown export format '{format}'", where=file,
                           fix=f"use one of: {', '.join(FORMATS)}")
-    limit = budget.budget_bytes()
     try:
+        packed = data
         data = _unpack(data, file, limit)
         if not data or data.isspace():  # what `not data.strip()` says, without copying the file
             raise ExportError("the file is empty", where=f"{file}:1",
                               fix="re-export the records from the database; the download may have failed")
         if container_kind(data) != "xlsx":  # a workbook is checked member by member (see xlsx.read)
-            budget.check(len(data), data.count(b"\n") or data.count(b"\r"), file=file, budget=limit)
+            if line_feeds is None or data is not packed:
+                line_feeds = data.count(b"\n")
+            budget.check(len(data), line_feeds or data.count(b"\r"), file=file, budget=limit)
         return _read(data, file, source, format, encoding, limit)
     except MemoryError:
         raise ExportError("memory ran out while reading the export", where=f"{file}:1",
@@ -249,7 +257,7 @@ def _unpack(data: bytes, file: str, limit: int) -> bytes:
     if kind == "gzip":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as packed:
-                inner = _read_bounded(packed, file, limit, "the gzip file's content")
+                inner, _ = _read_bounded(packed, file, limit, "the gzip file's content")
         except (OSError, EOFError, zlib.error) as exc:
             raise ExportError(f"the gzip file is damaged ({exc})", where=f"{file}:1",
                               fix="download the export again, or unpack it and list the file itself") from None
@@ -272,7 +280,7 @@ def _unzip(data: bytes, file: str, limit: int) -> bytes:
                                   fix="unzip it and list each export as its own source in config.yaml")
             budget.check(members[0].file_size, 0, file=file, budget=limit, what="the zip archive's file")
             with archive.open(members[0]) as member:
-                inner = _read_bounded(member, file, limit, "the zip archive's file")
+                inner, _ = _read_bounded(member, file, limit, "the zip archive's file")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError,
             ValueError, RuntimeError) as exc:
         raise ExportError(f"the zip archive cannot be read ({exc})", where=f"{file}:1",
