@@ -74,7 +74,8 @@ def check(size: int, line_breaks: int, *, file: str, budget: int, what: str = "t
     needed = estimate(size, line_breaks, records)
     if needed <= budget:
         return
-    counted = f"{size / _MB:.1f} MB, {line_breaks} lines" + (f", up to {records} records" if records else "")
+    counted = (f"{size / _MB:.1f} MB" + (f", {line_breaks} lines" if line_breaks else "")
+               + (f", up to {records} records" if records else ""))
     raise ExportError(
         f"{what} is too large to read within the memory budget ({counted} would need about {needed // _MB} MB; "
         f"the budget is {budget // _MB} MB)",
