@@ -1,7 +1,8 @@
 """Readers for bibliographic database exports: bytes in, one row per raw record out.
 
-:func:`read_export` is the one entry point. It unpacks a gzip file or a zip archive holding one
-export, decodes the bytes (:mod:`.encoding`, which logs the encoding it used), tells the format from
+:func:`read_export` is the one entry point (:func:`read_export_file` opens a file for it, refusing
+anything but a regular file). It checks the input against the memory budget (:mod:`.budget`),
+unpacks a gzip file or a zip archive holding one export, decodes the bytes (:mod:`.encoding`, which logs the encoding it used), tells the format from
 the content (:mod:`.detect`), hands the content to the reader for that format (:mod:`.ris`,
 :mod:`.nbib`, :mod:`.bibtex`, :mod:`.table`, :mod:`.wos`, :mod:`.enw`, :mod:`.endnote_xml`,
 :mod:`.xlsx`) and turns the parsed records into a DataFrame with exactly
