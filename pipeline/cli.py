@@ -62,15 +62,10 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     frames = []
     for source, path, fmt, encoding in exports:
         label = path if args.files else shown[path]
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError:
-            fix = ("check the path on the command line" if args.files
-                   else "check the path in config.yaml (sources[].path) or add the file")
-            raise PipelineError("export file not found", where=label, fix=fix) from None
-        except IsADirectoryError:
-            raise PipelineError("is a folder, not an export file", where=label, fix="name the file itself") from None
-        frames.append(formats.read_export(data, file=label, source=source, format=fmt, encoding=encoding))
+        fix = ("check the path on the command line" if args.files
+               else "check the path in config.yaml (sources[].path) or add the file")
+        frames.append(formats.read_export_file(path, file=label, source=source, format=fmt, encoding=encoding,
+                                               missing_fix=fix))
     records = ingest.ingest(frames)
     out = Path(args.out)
     write_table(records, out if out.suffix == ".csv" else out / "records.csv")
@@ -111,14 +106,13 @@ def cmd_dedupe(args: argparse.Namespace) -> None:
     frames = []
     for path in args.files:
         source = Path(path).stem
-        if not Path(path).is_file():
-            raise PipelineError("export file not found", where=path, fix="check the path and name the file itself")
-        header = _csv_header(path) if Path(path).suffix.lower() == ".csv" else []
+        header = _csv_header(path) if Path(path).suffix.lower() == ".csv" and Path(path).is_file() else []
         if deduplicate.is_benchmark_table(header):
             table = read_table(path, what="benchmark-layout table")
             frames.append(deduplicate.records_from_benchmark(table, source).assign(**{col.FILE: path}))
         else:
-            frames.append(formats.read_export(Path(path).read_bytes(), file=path, source=source))
+            frames.append(formats.read_export_file(path, file=path, source=source,
+                                                   missing_fix="check the path and name the file itself"))
     decisions = None
     if args.decisions:
         decisions = deduplicate.validate_duplicate_decisions(read_table(args.decisions, what="duplicate decisions"),
