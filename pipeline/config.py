@@ -420,6 +420,42 @@ def check_source_files(settings: Settings, base: Path, *, file: str = "config.ya
         if not target.is_file():
             _fail(file, lines or {}, ("sources", position, "path"), f"export file '{source.path}' not found",
                   "check the path (relative to the folder of config.yaml) or add the file")
+        problem = input_file_problem(source.path)
+        if problem:
+            _fail(file, lines or {}, ("sources", position, "path"), f"export file '{source.path}': {problem}",
+                  "rename the file and its path here (letters, digits, spaces, '-', '_' and '.' are safe)")
+
+
+def input_file_problem(path: str) -> str | None:
+    """Why Snakemake cannot take this file as an input, or None: it reads ``{...}`` in a path as a
+    wildcard (doubling the braces does not escape them in an input), and it writes the names of its
+    inputs as UTF-8, which a name holding bytes that are not UTF-8 cannot be."""
+    if "{" in path or "}" in path:
+        return "the name holds '{' or '}', which Snakemake reads as a wildcard"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the name is not UTF-8 text"
+    return None
+
+
+def workflow_inputs(pattern: str) -> list[str]:
+    """The files matching a glob pattern, sorted, for a Snakefile rule's input; a file whose name
+    Snakemake cannot take stops the run with one ``ERROR:`` line and exit status 2."""
+    import glob
+    import os
+    import sys
+
+    paths = sorted(glob.glob(pattern))
+    for path in paths:
+        problem = input_file_problem(path)
+        if problem:
+            shown = "".join(c if c.isprintable() else repr(c)[1:-1]
+                            for c in os.fsencode(path).decode("utf-8", "backslashreplace"))
+            sys.stderr.write(f"ERROR: {shown}: {problem}; rename the file (letters, digits, spaces, "
+                             f"'-', '_' and '.' are safe), then run again\n")
+            raise SystemExit(2)
+    return paths
 
 
 def load_or_exit(path: str | Path) -> Settings:
