@@ -103,3 +103,18 @@ def test_a_name_snakemake_cannot_take_stops_with_one_error_line(tmp_path, name, 
     shown = os.fsencode(name).decode("utf-8", "backslashreplace")
     assert errors[0].startswith(f"ERROR: data/raw/decisions/screening/{shown}.csv: {problem}; rename the file")
     assert "Traceback" not in output
+
+
+def test_an_export_named_with_a_brace_is_refused_at_its_config_line(tmp_path, capsys):
+    from pipeline.config import load_or_exit
+
+    review = copy_review(REVIEW, tmp_path / "review")
+    (review / "data/raw/exports/mini.ris").rename(review / "data/raw/exports/mini{1}.ris")
+    config = review / "config.yaml"
+    config.write_text(config.read_text().replace("path: data/raw/exports/mini.ris", "path: 'data/raw/exports/mini{1}.ris'"))
+    with pytest.raises(SystemExit):
+        load_or_exit(config)
+    assert capsys.readouterr().err == (
+        f"ERROR: {config}:9: sources[1].path: export file 'data/raw/exports/mini{{1}}.ris': the name holds '{{' or '}}', "
+        "which Snakemake reads as a wildcard; rename the file and its path here (letters, digits, spaces, '-', '_' "
+        "and '.' are safe)\n")
