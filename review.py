@@ -163,11 +163,13 @@ def _live_runs(workdir: Path) -> list[str] | None:
             here = str(workdir) in " ".join(argv)
         except OSError:
             continue
-        names = [Path(arg).name for arg in argv]
-        is_run = "snakemake" in names[:3] or any(names[i:i + 2] in (["-m", "snakemake"], ["-m", "pipeline"])
-                                                 for i in range(min(len(names), 3)))
-        if here and is_run:
-            live.append(f"{entry.name}: {' '.join(argv).strip()[:120]}")
+        names = [Path(arg).name for arg in argv[:4]]
+        if not here:
+            continue
+        if "snakemake" in names[:2] or "-m snakemake" in " ".join(names):
+            live.append(f"{entry.name}: snakemake")
+        elif "-m pipeline" in " ".join(names):
+            live.append(f"{entry.name}: python -m pipeline {names[-1]}")
     return live
 
 
