@@ -8,9 +8,10 @@ exactly what a clean run writes.
 Each case runs in its own copy of a checkout (``review.py``, ``Snakefile``, ``pipeline/``) holding the
 review (``config.yaml`` and ``data/raw``), sharing this checkout's ``.venv``. A clean run gives the
 reference outputs and each stage's duration. Then, per stage, ``python3 review.py run`` starts on a
-fresh copy; once Snakemake announces the stage's job, the script waits half the stage's clean
-duration and SIGKILLs the run's whole process tree at once (review.py, Snakemake, the job's shell
-and ``python -m pipeline``), as a power cut or the kernel's OOM killer would. The next plain
+fresh copy; once the stage's job has started (Snakemake marks its outputs as being written), the
+script waits a quarter of the stage's clean duration, then freezes the run's whole process tree
+(review.py, Snakemake, the job's shell and ``python -m pipeline``) and SIGKILLs it, as a power cut
+or the kernel's OOM killer would; the table says whether the stage was still unfinished then. The next plain
 ``python3 review.py run`` must exit 0, and every file under data/processed/ (logs aside) and
 figures/ must equal the clean run's byte for byte. Prints one Markdown table row per stage.
 Measured, not asserted.
@@ -19,6 +20,7 @@ Measured, not asserted.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import re
 import shutil
@@ -65,11 +67,16 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def run_review(folder: Path) -> tuple[int, str, float]:
+def run_review(folder: Path) -> tuple[int, str, float, int]:
+    """Exit status, output, seconds and peak resident memory (kB, the largest process of the run)."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "review.py", "run"], cwd=folder, env=_environment(),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return done.returncode, done.stdout, time.monotonic() - started
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen([sys.executable, "review.py", "run"], cwd=folder, env=_environment(),
+                                   stdout=output, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        return process.returncode, output.read(), time.monotonic() - started, usage.ru_maxrss
 
 
 def stage_durations(log: list[tuple[float, str]]) -> dict[str, float]:
@@ -101,37 +108,53 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
-def kill_during(folder: Path, stage: str, delay: float) -> tuple[bool, str]:
-    """Start a run, SIGKILL its whole process tree ``delay`` s after the stage's job is announced."""
+def unfinished(folder: Path) -> list[str]:
+    """The stages whose outputs Snakemake marks as being written (.snakemake/incomplete holds one
+    marker per output, named by its path in URL-safe base64)."""
+    markers = folder / ".snakemake" / "incomplete"
+    stages = set()
+    try:
+        names = ["".join(path.relative_to(markers).parts) for path in markers.rglob("*") if path.is_file()]
+    except OSError:  # a marker removed while listed
+        return unfinished(folder)
+    for name in names:
+        parts = base64.urlsafe_b64decode(name).decode("utf-8").split("/")
+        if parts[:2] == ["data", "processed"]:
+            stages.add(parts[2])
+        else:  # figures/: the PRISMA diagram is the prisma stage's, the rest the figures stage's
+            stages.add("prisma" if parts[-1].startswith("prisma_flow") else "figures")
+    return sorted(stages)
+
+
+def kill_during(folder: Path, stage: str, delay: float) -> bool:
+    """Start a run; once the stage's job has started (its outputs are marked as being written), wait
+    ``delay`` s, freeze the run's whole process tree and SIGKILL it. True when the stage was still
+    unfinished at the kill."""
     process = subprocess.Popen([sys.executable, "review.py", "run"], cwd=folder, env=_environment(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if re.match(rf"(?:local)?rule {stage}:", line):
-            time.sleep(delay)
-            for pid in process_tree(process.pid):
-                try:
-                    os.kill(pid, signal.SIGSTOP)  # freeze all first, so none reacts to another's death
-                except ProcessLookupError:
-                    pass
-            for pid in process_tree(process.pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            break
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    while stage not in unfinished(folder) and process.poll() is None:
+        time.sleep(0.005)
+    time.sleep(delay)
+    tree = process_tree(process.pid)
+    for pid in tree:  # freeze all first, so that none reacts to another's death
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            pass
+    caught = stage in unfinished(folder)
+    for pid in process_tree(process.pid) + tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     process.wait()
-    process.stdout.close()
-    return process.returncode == -signal.SIGKILL, "".join(seen)
+    return caught
 
 
 def leftovers(folder: Path) -> list[str]:
-    """What the killed run left: Snakemake's locks and incomplete-output markers."""
-    state = folder / ".snakemake"
-    found = [f"lock:{path.name}" for path in sorted((state / "locks").glob("*"))]
-    markers = [path for path in (state / "incomplete").rglob("*") if path.is_file()]
-    return found + ([f"incomplete:{len(markers)}"] if markers else [])
+    """What the killed run left: Snakemake's locks and the stages it left unfinished."""
+    locks = [f"lock:{path.name}" for path in sorted((folder / ".snakemake" / "locks").glob("*"))]
+    return locks + [f"unfinished:{','.join(unfinished(folder))}"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,15 +182,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"clean run: {time.monotonic() - started:.1f} s, {len(reference)} output files; "
               + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in durations.items() if stage in STAGES))
         print()
-        print("| killed during | after (s) | killed | left behind | next plain run: exit | time (s) | "
-              "recovery line | outputs equal clean run |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| killed during | after (s) | stage unfinished at the kill | left behind | next plain run: exit "
+              "| time (s) | peak MB | recovery line | outputs equal clean run |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for stage in args.stages:
             folder = make_checkout(args.code.resolve(), args.review.resolve(), work / f"killed_{stage}")
-            delay = durations.get(stage, 0.0) / 2
-            killed, _ = kill_during(folder, stage, delay)
+            delay = durations.get(stage, 0.0) / 4
+            killed = kill_during(folder, stage, delay)
             left = leftovers(folder)
-            status, output, seconds = run_review(folder)
+            status, output, seconds, peak = run_review(folder)
             recovery = next((line.strip() for line in output.splitlines() if "interrupted run" in line), "")
             if status != 0:
                 recovery = recovery or next((line.strip() for line in output.splitlines()
@@ -176,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             differing = sorted(path for path in set(reference) | set(produced) if reference.get(path) != produced.get(path))
             same = "yes" if not differing else f"NO: {len(differing)} differ ({', '.join(differing[:3])})"
             print(f"| {stage} | {delay:.1f} | {'yes' if killed else 'no'} | {' '.join(left) or '-'} | {status} | "
-                  f"{seconds:.1f} | {recovery.replace('|', '/')} | {same} |", flush=True)
+                  f"{seconds:.1f} | {peak / 1024:.0f} | {recovery.replace('|', '/')} | {same} |", flush=True)
             if not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)
     finally:
