@@ -10,6 +10,7 @@ the pipeline with the exact versions pinned in ``constraints.txt``; later calls 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import subprocess
@@ -97,6 +98,7 @@ def _after_interrupted_run(call: list[str], workdir: Path) -> list[str] | None:
     its stale lock; None (after one ERROR line) when another run still works in ``workdir``."""
     if any(arg in ("--unlock", "--dry-run", "--dryrun", "-n") for arg in call):
         return call
+    workdir = workdir.resolve()
     state = workdir / ".snakemake"
     locked = any((state / "locks").glob("*.lock"))
     unfinished = _unfinished_stages(state / "incomplete")
@@ -127,8 +129,6 @@ def _after_interrupted_run(call: list[str], workdir: Path) -> list[str] | None:
 def _unfinished_stages(markers: Path) -> list[str] | None:
     """The stages (folders under data/processed) whose outputs Snakemake marked as being written,
     from its marker files (named by the output path in URL-safe base64); None when there are none."""
-    import base64
-
     found = [path for path in markers.rglob("*") if path.is_file()] if markers.is_dir() else []
     if not found:
         return None

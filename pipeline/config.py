@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import glob
 import json
+import os
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -508,10 +511,6 @@ def input_file_problem(path: str) -> str | None:
 def workflow_inputs(pattern: str) -> list[str]:
     """The files matching a glob pattern, sorted, for a Snakefile rule's input; a file whose name
     Snakemake cannot take stops the run with one ``ERROR:`` line and exit status 2."""
-    import glob
-    import os
-    import sys
-
     paths = sorted(glob.glob(pattern))
     for path in paths:
         problem = input_file_problem(path)
@@ -526,8 +525,6 @@ def workflow_inputs(pattern: str) -> list[str]:
 
 def load_or_exit(path: str | Path) -> Settings:
     """Load and validate, or print one ``ERROR:`` line and exit with status 2 (for the Snakefile)."""
-    import sys
-
     try:
         settings = load(path)
         lines = _line_index(yaml.compose(Path(path).read_text(encoding="utf-8")))
