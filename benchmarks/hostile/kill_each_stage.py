@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             recovery = next((line.strip() for line in output.splitlines() if "interrupted run" in line), "")
             if status != 0:
                 recovery = recovery or next((line.strip() for line in output.splitlines()
-                                             if "Error" in line or line.startswith("ERROR")), "")
+                                             if re.match(r"ERROR|\w+(Exception|Error)\b", line)), "")
             produced = outputs(folder)
             differing = sorted(path for path in set(reference) | set(produced) if reference.get(path) != produced.get(path))
             same = "yes" if not differing else f"NO: {len(differing)} differ ({', '.join(differing[:3])})"
