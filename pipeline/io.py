@@ -158,15 +158,15 @@ def _row_lines(text: str, path: Path, what: str) -> list[int] | None:
                 raise PipelineError(f"{what}: the header is one cell with {name} in it; the file is separated by "
                                     f"{name}, not commas", where=f"{path}:1",
                                     fix="save it as comma-separated CSV (in Excel: CSV UTF-8 (Comma delimited))")
-        start = reader.line_num + 1
+        width, start = len(header), reader.line_num + 1
         for row in reader:
-            if not _is_skipped(row):
-                starts.append(start)
-            if len(row) > len(header):
-                raise PipelineError(f"{what}: row has {len(row)} cells, more than the {len(header)} columns of the header",
+            if len(row) > width:
+                raise PipelineError(f"{what}: row has {len(row)} cells, more than the {width} columns of the header",
                                     where=f"{path}:{start}",
                                     fix=f"name every column in the header (it has: {','.join(header)}) or remove the "
                                         "extra cells; quote a cell that holds a comma")
+            if len(row) > 1 or not _is_skipped(row):
+                starts.append(start)
             start = reader.line_num + 1
     except csv.Error:  # a cell past the csv module's size limit: pandas reads it, and says what else is wrong
         return None
