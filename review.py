@@ -10,6 +10,7 @@ the pipeline with the exact versions pinned in ``constraints.txt``; later calls 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import subprocess
@@ -80,7 +81,96 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=_environment())
     cores = ["--cores", str(os.cpu_count() or 1)] if not any(a.startswith(("--cores", "-c")) for a in rest) else []
-    return _run_snakemake([str(BIN / "snakemake"), *cores, "--snakefile", str(ROOT / "Snakefile"), *rest])
+    call = _after_interrupted_run([str(BIN / "snakemake"), *cores, "--snakefile", str(ROOT / "Snakefile"), *rest], ROOT)
+    return _run_snakemake(call) if call else 2
+
+
+# --- after a killed run ----------------------------------------------------------------------
+# A run killed outright (SIGKILL, the OOM killer, a power cut) leaves Snakemake's lock in
+# .snakemake/locks and a marker per output of the jobs it was running in .snakemake/incomplete. The
+# next run refused to start until it was given --unlock, then --rerun-incomplete. A lock is stale
+# when no Snakemake and no pipeline job works in the folder any more; then it is removed and the
+# unfinished jobs rerun, with one line saying so.
+
+
+def _after_interrupted_run(call: list[str], workdir: Path) -> list[str] | None:
+    """``call``, with ``--rerun-incomplete`` when a killed run left unfinished outputs, after removing
+    its stale lock; None (after one ERROR line) when another run still works in ``workdir``."""
+    if any(arg in ("--unlock", "--dry-run", "--dryrun", "-n") for arg in call):
+        return call
+    workdir = workdir.resolve()
+    state = workdir / ".snakemake"
+    locked = any((state / "locks").glob("*.lock"))
+    unfinished = _unfinished_stages(state / "incomplete")
+    if not locked and unfinished is None:
+        return call
+    live = _live_runs(workdir)
+    if live:
+        sys.stderr.write(f"ERROR: {workdir}: another run of this review is still working (pid {live[0]}); "
+                         "wait for it to end (or stop it), then run again\n")
+        return None
+    if locked and live is None:  # cannot tell on this system: leave it to Snakemake's own message
+        return call
+    done = []
+    if locked:
+        unlock = subprocess.run([*call, "--unlock"], cwd=workdir, env=_environment(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if unlock.returncode != 0:
+            sys.stdout.write(unlock.stdout)
+            return call
+        done.append("removed its stale lock")
+    if unfinished is not None:
+        done.append(f"rerunning its unfinished jobs ({', '.join(unfinished) or 'outputs of unknown stages'})")
+        call = [*call, "--rerun-incomplete"]
+    print(f"Recovering from an interrupted run: {'; '.join(done)}.", flush=True)
+    return call
+
+
+def _unfinished_stages(markers: Path) -> list[str] | None:
+    """The stages (folders under data/processed) whose outputs Snakemake marked as being written,
+    from its marker files (named by the output path in URL-safe base64); None when there are none."""
+    found = [path for path in markers.rglob("*") if path.is_file()] if markers.is_dir() else []
+    if not found:
+        return None
+    stages = set()
+    for path in found:
+        try:
+            output = base64.urlsafe_b64decode("".join(path.relative_to(markers).parts)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        parts = Path(output).parts
+        stages.add(parts[2] if parts[:2] == ("data", "processed") and len(parts) > 3 else parts[0])
+    return sorted(stages)
+
+
+def _live_runs(workdir: Path) -> list[str] | None:
+    """Processes working in ``workdir`` as Snakemake or a pipeline stage, as "PID: command"; None
+    where the system has no /proc to look in."""
+    proc = Path("/proc")
+    if not (proc / "self" / "cwd").exists():
+        return None
+    live = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+        except OSError:  # ended meanwhile
+            continue
+        try:
+            here = Path(os.readlink(entry / "cwd")) == workdir
+        except PermissionError:  # another user's process: judge by its command line alone
+            here = str(workdir) in " ".join(argv)
+        except OSError:
+            continue
+        names = [Path(arg).name for arg in argv[:4]]
+        if not here:
+            continue
+        if "snakemake" in names[:2] or "-m snakemake" in " ".join(names):
+            live.append(f"{entry.name}: snakemake")
+        elif "-m pipeline" in " ".join(names):
+            live.append(f"{entry.name}: python -m pipeline {names[-1]}")
+    return live
 
 
 def _run_snakemake(call: list[str]) -> int:

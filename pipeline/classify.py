@@ -23,7 +23,7 @@ from pipeline import columns as col
 from pipeline import suggest
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
-from pipeline.io import dumps, loads
+from pipeline.io import dumps, file_lines, loads
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +87,15 @@ def validate_extraction(extraction: pd.DataFrame, studies: pd.DataFrame, hierarc
                         file: str) -> pd.DataFrame:
     """Check the extraction sheet and resolve every row's key to its study.
 
-    Raises one :class:`DecisionError` for the first bad row (header is line 1, row ``i`` is
-    line ``i + 2``); further problems are logged. Returns the rows (key, field and value
+    Raises one :class:`DecisionError` for the first bad row, at its line in the file
+    (:func:`pipeline.io.file_lines`); further problems are logged. Returns the rows (key, field and value
     stripped of surrounding blanks) plus ``study_id`` and ``line``.
     """
     _check_header(extraction, file)
     frame = extraction.loc[:, col.EXTRACTION_COLUMNS].copy()
     for name in (KEY, FIELD, VALUE, NOTE):
         frame[name] = frame[name].astype(str).str.strip()
-    frame[col.LINE] = range(2, len(frame) + 2)
+    frame[col.LINE] = file_lines(extraction)
     index = _key_index(studies)
     design_ids = [d.id for d in hierarchy.designs]
     level_ids = [lv.id for lv in hierarchy.levels]

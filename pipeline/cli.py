@@ -79,7 +79,7 @@ def cmd_deduplicate(args: argparse.Namespace) -> None:
     records = read_table(args.records, required=col.RECORD_COLUMNS, what="ingested records")
     decisions = None
     if args.decisions:
-        raw = read_table(args.decisions, what="duplicate decisions")
+        raw = read_table(args.decisions, what="duplicate decisions", line_numbers=True)
         decisions = deduplicate.validate_duplicate_decisions(raw, args.decisions)
     records_out, pairs, studies = deduplicate.deduplicate(records, settings.dedup, decisions)
     out = Path(args.out)
@@ -115,8 +115,8 @@ def cmd_dedupe(args: argparse.Namespace) -> None:
                                                    missing_fix="check the path and name the file itself"))
     decisions = None
     if args.decisions:
-        decisions = deduplicate.validate_duplicate_decisions(read_table(args.decisions, what="duplicate decisions"),
-                                                             args.decisions)
+        raw = read_table(args.decisions, what="duplicate decisions", line_numbers=True)
+        decisions = deduplicate.validate_duplicate_decisions(raw, args.decisions)
     result = deduplicate.standalone(ingest.ingest(frames), dedup_settings, decisions)
     write_table(result, args.out)
     counts = result["decision"].value_counts()
@@ -132,12 +132,12 @@ def cmd_screen(args: argparse.Namespace) -> None:
     studies = read_table(args.studies, required=[col.STUDY_ID], what="deduplicated studies")
     frames = []
     for path in sorted(args.decisions):
-        raw = read_table(path, what="screening decisions")
+        raw = read_table(path, what="screening decisions", line_numbers=True)
         frames.append(screen.validate_decisions(raw, path, settings, reviewer=Path(path).stem))
     decisions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     resolutions = None
     if args.resolutions:
-        raw = read_table(args.resolutions, what="resolutions")
+        raw = read_table(args.resolutions, what="resolutions", line_numbers=True)
         resolutions = screen.validate_decisions(raw, args.resolutions, settings, resolutions=True)
     result = screen.screen(records, studies, decisions, settings, resolutions)
     out = Path(args.out)
@@ -156,7 +156,8 @@ def cmd_classify(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     studies = read_table(args.studies, required=[col.STUDY_ID, "record_keys", col.SCREEN_DECISION], what="screened studies")
-    extraction = read_table(args.extraction, required=col.EXTRACTION_COLUMNS, what="extraction sheet")
+    extraction = read_table(args.extraction, required=col.EXTRACTION_COLUMNS, what="extraction sheet",
+                            line_numbers=True)
     extraction = classify.validate_extraction(extraction, studies, settings.hierarchy, args.extraction)
     suggestions = suggest.suggest_designs(classify.included_studies(studies), settings.hierarchy)
     classified, interventions, audit = classify.classify(studies, extraction, settings.hierarchy, suggestions)
@@ -247,10 +248,11 @@ def cmd_report(args: argparse.Namespace) -> None:
     from pipeline import report, screen
 
     settings = _settings(args)
-    decisions = [screen.validate_decisions(read_table(path, what="screening decisions"), path, settings,
-                                           reviewer=Path(path).stem) for path in sorted(args.decisions)]
-    resolutions = (screen.validate_decisions(read_table(args.resolutions, what="resolutions"), args.resolutions,
-                                             settings, resolutions=True) if args.resolutions else pd.DataFrame())
+    decisions = [screen.validate_decisions(read_table(path, what="screening decisions", line_numbers=True), path,
+                                           settings, reviewer=Path(path).stem) for path in sorted(args.decisions)]
+    resolutions = (screen.validate_decisions(read_table(args.resolutions, what="resolutions", line_numbers=True),
+                                             args.resolutions, settings, resolutions=True)
+                   if args.resolutions else pd.DataFrame())
     inputs = report.ReportInputs(
         records=read_table(args.records, required=report.REQUIRED_RECORD_COLUMNS, what="screened records"),
         studies=read_table(args.studies, required=report.REQUIRED_STUDY_COLUMNS, what="screened studies"),

@@ -48,7 +48,7 @@ from pipeline.dedup.match import DIFFERENT, KEY_A, KEY_B, OUTCOME, RULE, SAME, T
 from pipeline.dedup.merge import (STUDY_COLUMNS, completeness, filled_fields, join_trail, kept_positions, study_ids,
                                   studies)
 from pipeline.errors import CheckError, DecisionError, PipelineError
-from pipeline.io import dumps
+from pipeline.io import dumps, file_lines
 from pipeline.keys import normalize_doi, record_key
 
 log = logging.getLogger(__name__)
@@ -106,9 +106,9 @@ def validate_duplicate_decisions(frame: pd.DataFrame, file: str) -> pd.DataFrame
     clean = frame[expected].fillna("").astype(str).apply(lambda values: values.str.strip())
     clean[DECISION] = clean[DECISION].str.lower()
     seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for row, (key_a, key_b, decision) in enumerate(zip(clean[DECISION_KEY_A], clean[DECISION_KEY_B],
-                                                       clean[DECISION])):
-        where = f"{file}:{row + 2}"
+    for line, key_a, key_b, decision in zip(file_lines(frame), clean[DECISION_KEY_A], clean[DECISION_KEY_B],
+                                            clean[DECISION]):
+        where = f"{file}:{line}"
         if decision not in DECISION_VALUES:
             raise DecisionError(f"decision {decision!r} is not allowed", where=where,
                                 fix="write 'same' (one study) or 'different' (two studies)")
@@ -124,7 +124,7 @@ def validate_duplicate_decisions(frame: pd.DataFrame, file: str) -> pd.DataFrame
         if earlier and earlier[0] != decision:
             raise DecisionError(f"decision {decision!r} contradicts {earlier[0]!r} for the same keys on line "
                                 f"{earlier[1]}", where=where, fix="keep one of the two rows")
-        seen.setdefault(pair, (decision, row + 2))
+        seen.setdefault(pair, (decision, line))
     return clean.reset_index(drop=True)
 
 

@@ -49,7 +49,7 @@ import pandas as pd
 from pipeline import columns as col
 from pipeline.config import Automation, Criterion, Settings
 from pipeline.errors import DecisionError
-from pipeline.io import dumps, loads
+from pipeline.io import dumps, file_lines, loads
 from pipeline.keys import fold
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def validate_decisions(frame: pd.DataFrame, file: str, settings: Settings, *,
                             fix=f"the header must be: {','.join(required)}")
     rows = frame.reindex(columns=list(dict.fromkeys([*required, *frame.columns])), fill_value="").copy()
     rows = rows.astype(str).apply(lambda series: series.str.strip())
-    rows["line"] = [str(i + 2) for i in range(len(rows))]
+    rows["line"] = [str(line) for line in file_lines(frame)]
     rows["file"] = file
     if who_column != "reviewer":
         rows["reviewer"] = rows[who_column]
