@@ -264,7 +264,7 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
         "unmatched": unmatched + unmatched_resolutions,
         "classified": _classified(inputs.classified),
         "audit": _rows(inputs.audit, [col.STUDY_ID, "kind", "detail"]) if not inputs.audit.empty else [],
-        "conflicts": _rows(inputs.conflicts, [col.STUDY_ID, "stage", "decisions"]) if not inputs.conflicts.empty else [],
+        "conflicts": _rows(inputs.conflicts, ["key", "stage", "decisions"]) if not inputs.conflicts.empty else [],
         "interventions": _table(inputs.interventions),
         "counts": dict(inputs.counts),
         "tables": tables,

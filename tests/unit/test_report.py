@@ -267,7 +267,7 @@ def test_cli_report_reads_the_stage_outputs_and_writes_one_page(tmp_path):
              "classified": inputs.classified, "interventions": pd.DataFrame({"intervention": ["=x"]}),
              "audit": inputs.audit, "reconciled": pd.DataFrame({"status": ["match"]}),
              "arithmetic": pd.DataFrame({"table": []}), "agreement": inputs.agreement,
-             "conflicts": pd.DataFrame({"study_id": [], "stage": [], "title": [], "decisions": []})}
+             "conflicts": pd.DataFrame({"key": [], "stage": [], "title": [], "decisions": []})}
     for name, frame in files.items():
         write_table(frame, review / f"{name}.csv")
     write_table(inputs.tables["table3_country"], review / "table3_country.csv")
