@@ -1,0 +1,79 @@
+"""A new user's review, through the public commands only: init, run, fill the queues, run, PRISMA.
+
+The export is a shared PubMed file of 10 records; the reviewer excludes the first four at title
+and abstract, cannot get the full text of the fifth, excludes the sixth at full text and includes
+the other four. The same again with data/raw/decisions/ deleted: the optional files are optional.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXPORT = "exports/rayyan-formats-plugins/spec/support/example1.nbib"
+
+pytestmark = pytest.mark.e2e
+
+
+def review_py(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, str(REPO / "review.py"), *args], cwd=cwd, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def decide(queue: Path, decisions: Path, choose) -> int:
+    """Fill the queue's rows with ``choose(position)`` -> (decision, reason) and add them to the
+    reviewer's file, as a reviewer copying rows from the queue would."""
+    with queue.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for position, row in enumerate(rows):
+        row["decision"], row["reason"] = choose(position)
+    decisions.parent.mkdir(parents=True, exist_ok=True)
+    new = not decisions.exists()
+    with decisions.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+@pytest.mark.parametrize("keep_decision_files", [True, False], ids=["as-made-by-init", "decisions-folder-deleted"])
+def test_a_new_review_from_init_to_the_prisma_counts(shared_data, tmp_path, keep_decision_files):
+    review_py("init", "my-review", str(shared_data / EXPORT), cwd=tmp_path)
+    review = tmp_path / "my-review"
+    if not keep_decision_files:
+        shutil.rmtree(review / "data/raw/decisions")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    review_py("run", "../my-review", cwd=elsewhere)
+    screen = review / "data/processed/screen"
+    ann = review / "data/raw/decisions/screening/ann.csv"
+
+    assert decide(screen / "to_screen_title_abstract.csv", ann,
+                  lambda n: ("exclude", "exc_topic") if n < 4 else ("include", "")) == 10
+    review_py("run", str(review), cwd=elsewhere)
+    assert decide(screen / "to_screen_full_text.csv", ann,
+                  lambda n: [("exclude", "exc_not_retrieved"), ("exclude", "exc_design")][n] if n < 2
+                  else ("include", "")) == 6
+    review_py("run", str(review), cwd=elsewhere)
+
+    counts = json.loads((review / "data/processed/prisma/counts.json").read_text(encoding="utf-8"))
+    assert counts["records_total"] == 10
+    assert {box: n for box, n in counts["boxes"].items() if n} == {"ta_excluded": 4, "not_retrieved": 1,
+                                                                   "ft_excluded": 1, "included": 4}
+    assert counts["eligibility"]["excluded_by_reason"] == {"exc_design": 1}
+    assert counts["included"]["studies"] == 4
+    for stage in ("title_abstract", "full_text"):
+        assert (screen / f"to_screen_{stage}.csv").read_text(encoding="utf-8").count("\n") == 1  # header only
+    assert (review / "figures/prisma_flow.svg").stat().st_size > 1000
+    assert (review / "data/processed/report/index.html").is_file()
