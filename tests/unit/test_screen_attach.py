@@ -138,3 +138,15 @@ def test_queue_rows_say_which_records_a_study_is(tmp_path):
         "Mindfulness training for hospice nurses", "Seo, H. J.", "2019", "J Nurs", "31000001", "search",
         "search:2 (search.csv line 2)"]
     assert queue.loc[study_of(records, "search:4"), col.TITLE] == screen.NO_TITLE
+
+
+def test_maybe_passes_title_abstract_and_keeps_a_study_in_the_full_text_queue(tmp_path):
+    records, studies = stages([TRIAL_AGAIN, OTHER], tmp_path)
+    study = study_of(records, "search:2")
+    rows = [(study, "title_abstract", "maybe", ""), (study, "full_text", "maybe", "")]
+    result = screen.screen(records, studies, decide(rows), SETTINGS)
+    outcome = result["studies"].set_index(col.STUDY_ID).loc[study]
+    assert (outcome["ta_decision"], outcome[col.PRISMA_BOX]) == ("include", "pending_full_text")
+    waiting = result["queue_full_text"].set_index("key").loc[study]
+    assert waiting["needed"].startswith("include or exclude: the study was 'maybe' at full text")
+    assert waiting["waiting_for"] == "ann"
