@@ -77,3 +77,24 @@ def test_a_new_review_from_init_to_the_prisma_counts(shared_data, tmp_path, keep
         assert (screen / f"to_screen_{stage}.csv").read_text(encoding="utf-8").count("\n") == 1  # header only
     assert (review / "figures/prisma_flow.svg").stat().st_size > 1000
     assert (review / "data/processed/report/index.html").is_file()
+
+
+@pytest.mark.parametrize("break_it, error", [
+    (lambda review: (review / "data/raw/exports/example1.nbib").unlink(),
+     "ERROR: config.yaml:{path_line}: sources[0].path: export file 'data/raw/exports/example1.nbib' not found; check the path "
+     "(relative to the folder of config.yaml) or add the file"),
+    (lambda review: (review / "data/raw/decisions/screening/ann.csv").mkdir(),
+     "ERROR: data/raw/decisions/screening/ann.csv: is not a regular file; move it away; the pipeline reads this "
+     "path as a CSV file"),
+], ids=["missing-export", "folder-named-like-a-decision-file"])
+def test_a_broken_review_folder_is_one_error_line_before_the_workflow_starts(shared_data, tmp_path, break_it, error):
+    review_py("init", "my-review", str(shared_data / EXPORT), cwd=tmp_path)
+    config = (tmp_path / "my-review/config.yaml").read_text(encoding="utf-8")
+    error = error.format(path_line=next(n for n, line in enumerate(config.splitlines(), 1) if "path:" in line))
+    break_it(tmp_path / "my-review")
+    result = subprocess.run([sys.executable, str(REPO / "review.py"), "run", "my-review"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2
+    assert {line for line in output.splitlines() if line.startswith("ERROR")} == {error}
+    assert "Exception" not in output and "Traceback" not in output and "rule " not in output
