@@ -1,8 +1,9 @@
 """The ``screen`` stage: automation criteria, human decisions, conflicts, work queues, agreement.
 
-Decisions attach to studies (deduplicated clusters): a decision names a ``record_key`` or a
-``study_id`` and applies to every study containing it, so new exports never orphan earlier
-work. Each study's path ends in exactly one place (automation, title/abstract, retrieval or full
+Decisions attach to studies (deduplicated clusters): a decision names a ``study_id`` (also one
+the study had before a merge, split or new export changed it) or a ``record_key`` whose records
+are all in one study, and applies to that one study, so new exports never orphan earlier work
+and no decision applies to several studies (see :func:`_study_of`). Each study's path ends in exactly one place (automation, title/abstract, retrieval or full
 text), and each record gets exactly one PRISMA box: the kept record of a study carries the
 study's outcome, the other records of its cluster are duplicates.
 
@@ -10,8 +11,10 @@ Resolution of several reviewers at one stage:
 
 * a row in the resolutions file for (study, stage) settles it;
 * otherwise reviewers who all say include (or include and maybe, at title/abstract) give include;
-  all saying exclude with the same reason give exclude; all saying maybe at title/abstract pass
-  the study on to full text; anything else is a conflict, listed and never guessed;
+  all saying exclude with the same reason give exclude (at title/abstract, different reasons
+  give the first in config order); all saying maybe at title/abstract pass the study on to full
+  text, while maybe at full text leaves it waiting in the queue; anything else is a conflict,
+  listed and never guessed;
 * a full-text decision for a study with no title/abstract decision implies it passed
   title/abstract screening;
 * when ``screening.per_record`` in config.yaml asks for N independent decisions at a stage, a
@@ -43,6 +46,7 @@ import itertools
 import logging
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -282,33 +286,39 @@ def _resolve(rows: list[dict], stage: str, settings: Settings) -> StageOutcome:
     return StageOutcome("conflict", "", reviewers)
 
 
-@dataclass(frozen=True)
 class KeyIndex:
     """What a decision's key can name: a study by its current id, the records carrying a
-    ``record_key``, or a study by an id it had before a merge, split or new export changed it."""
+    ``record_key``, or a study by an id it had before a merge, split or new export changed it
+    (worked out only when a key is neither of the others)."""
 
-    studies: frozenset[str]
-    records_of_key: dict[str, list[tuple[str, str]]]  # record_key -> [(record_id, study_id)]
-    earlier: dict[str, set[str]]  # a record's own study id -> the studies holding such records
-    first_ids: dict[str, set[str]]  # clash suffix of a record_id -> the studies holding that record
+    def __init__(self, records: pd.DataFrame) -> None:
+        self._records = records
+        self.studies = frozenset(records[col.STUDY_ID].astype(str))
+        self.records_of_key: dict[str, list[tuple[str, str]]] = {}  # record_key -> [(record_id, study_id)]
+        for key, record_id, study in zip(records[col.RECORD_KEY].fillna("").astype(str),
+                                         records[col.RECORD_ID].astype(str), records[col.STUDY_ID].astype(str)):
+            self.records_of_key.setdefault(key, []).append((record_id, study))
 
+    @cached_property
+    def earlier(self) -> dict[str, set[str]]:
+        """A record's own study id (:func:`pipeline.dedup.merge.own_study_id`) -> the studies holding such records."""
+        records = self._records
+        people = {cell: author_fields(cell)[0] for cell in records[col.AUTHORS].fillna("").astype(str).unique()}
+        found: dict[str, set[str]] = {}
+        for authors, year, key, record_id, study in zip(
+                records[col.AUTHORS].fillna("").astype(str), records[col.YEAR].fillna("").astype(str),
+                records[col.RECORD_KEY].fillna("").astype(str), records[col.RECORD_ID].astype(str),
+                records[col.STUDY_ID].astype(str)):
+            found.setdefault(own_study_id(people[authors], year_of(year), key, record_id), set()).add(study)
+        return found
 
-def _key_index(records: pd.DataFrame) -> KeyIndex:
-    """Index the keys a decision may use; see :func:`_study_of`."""
-    record_ids = records[col.RECORD_ID].astype(str).tolist()
-    studies = records[col.STUDY_ID].astype(str).tolist()
-    keys = records[col.RECORD_KEY].fillna("").astype(str).tolist()
-    records_of_key: dict[str, list[tuple[str, str]]] = {}
-    for key, record_id, study in zip(keys, record_ids, studies):
-        records_of_key.setdefault(key, []).append((record_id, study))
-    people = {cell: author_fields(cell)[0] for cell in records[col.AUTHORS].fillna("").astype(str).unique()}
-    earlier: dict[str, set[str]] = {}
-    first_ids: dict[str, set[str]] = {}
-    for authors, year, key, record_id, study in zip(records[col.AUTHORS].fillna("").astype(str),
-                                                    records[col.YEAR].fillna("").astype(str), keys, record_ids, studies):
-        earlier.setdefault(own_study_id(people[authors], year_of(year), key, record_id), set()).add(study)
-        first_ids.setdefault(clash_suffix(record_id), set()).add(study)
-    return KeyIndex(frozenset(studies), records_of_key, earlier, first_ids)
+    @cached_property
+    def first_ids(self) -> dict[str, set[str]]:
+        """The clash suffix a record_id gives -> the studies holding that record."""
+        found: dict[str, set[str]] = {}
+        for record_id, study in zip(self._records[col.RECORD_ID].astype(str), self._records[col.STUDY_ID].astype(str)):
+            found.setdefault(clash_suffix(record_id), set()).add(study)
+        return found
 
 
 def _listed(items: list[str], limit: int = 8) -> str:
@@ -428,7 +438,7 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
     Returns the tables ``records``, ``studies``, ``conflicts``, ``queue_title_abstract``,
     ``queue_full_text``, ``agreement`` and ``unchecked``.
     """
-    index = _key_index(records)
+    index = KeyIndex(records)
     empty = pd.DataFrame(columns=[*col.SCREENING_DECISION_COLUMNS, "file", "line"])
     attached = _attach(decisions if len(decisions) else empty, index)
     resolved = _attach(resolutions if resolutions is not None and len(resolutions) else empty, index,

@@ -101,7 +101,7 @@ def check(records: pd.DataFrame, studies: pd.DataFrame, decisions: list[dict]) -
         return
     frame = decision_frame(decisions)
     try:
-        attached = screen._attach(frame, screen._key_index(records))
+        attached = screen._attach(frame, screen.KeyIndex(records))
     except DecisionError as error:
         # only a record_key now naming records of several studies may stop the run, and it says so
         key = error.message.split("key '")[1].split("'")[0]
