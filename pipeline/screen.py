@@ -288,8 +288,7 @@ def _resolve(rows: list[dict], stage: str, settings: Settings) -> StageOutcome:
 
 class KeyIndex:
     """What a decision's key can name: a study by its current id, the records carrying a
-    ``record_key``, or a study by an id it had before a merge, split or new export changed it
-    (worked out only when a key is neither of the others)."""
+    ``record_key``, or a study by an id it had before a merge, split or new export changed it."""
 
     def __init__(self, records: pd.DataFrame) -> None:
         self._records = records
@@ -300,17 +299,31 @@ class KeyIndex:
             self.records_of_key.setdefault(key, []).append((record_id, study))
 
     @cached_property
-    def earlier(self) -> dict[str, set[str]]:
-        """A record's own study id (:func:`pipeline.dedup.merge.own_study_id`) -> the studies holding such records."""
+    def own_ids(self) -> pd.Series:
+        """Each record's own study id (:func:`pipeline.dedup.merge.own_study_id`): the id its study
+        has, or had, whenever the record owned the study's canonical key."""
         records = self._records
         people = {cell: author_fields(cell)[0] for cell in records[col.AUTHORS].fillna("").astype(str).unique()}
+        return pd.Series([own_study_id(people[authors], year_of(year), key, record_id)
+                          for authors, year, key, record_id in zip(
+                              records[col.AUTHORS].fillna("").astype(str), records[col.YEAR].fillna("").astype(str),
+                              records[col.RECORD_KEY].fillna("").astype(str), records[col.RECORD_ID].astype(str))],
+                         index=records.index, dtype=object)
+
+    @cached_property
+    def earlier(self) -> dict[str, set[str]]:
+        """A record's own study id -> the studies holding such records."""
         found: dict[str, set[str]] = {}
-        for authors, year, key, record_id, study in zip(
-                records[col.AUTHORS].fillna("").astype(str), records[col.YEAR].fillna("").astype(str),
-                records[col.RECORD_KEY].fillna("").astype(str), records[col.RECORD_ID].astype(str),
-                records[col.STUDY_ID].astype(str)):
-            found.setdefault(own_study_id(people[authors], year_of(year), key, record_id), set()).add(study)
+        for own, study in zip(self.own_ids, self._records[col.STUDY_ID].astype(str)):
+            found.setdefault(own, set()).add(study)
         return found
+
+    def earlier_ids(self) -> pd.Series:
+        """Per study id: the ids other than its own that its records would give it, ";"-joined
+        (for the extraction sheet, whose keys may name a study by an earlier id too)."""
+        frame = pd.DataFrame({"own": self.own_ids, col.STUDY_ID: self._records[col.STUDY_ID].astype(str)})
+        frame = frame[frame["own"] != frame[col.STUDY_ID]]
+        return frame.groupby(col.STUDY_ID)["own"].agg(lambda ids: ";".join(sorted(set(ids))))
 
     @cached_property
     def first_ids(self) -> dict[str, set[str]]:
@@ -447,6 +460,8 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
     record_rounds = _record_rounds(records, settings)
     previous = set(records.loc[record_rounds.to_numpy() < settings.current_round, col.STUDY_ID])
     study_table = _study_table(records, studies)
+    earlier = index.earlier_ids().to_dict()
+    study_table[col.EARLIER_IDS] = [earlier.get(study, "") for study in study_table[col.STUDY_ID]]
     study_table[REVIEW_VERSION] = ["previous" if sid in previous else "new" for sid in study_table[col.STUDY_ID]]
 
     automation, unchecked = apply_automation(study_table, settings)

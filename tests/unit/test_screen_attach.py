@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pipeline import columns as col
-from pipeline import config, deduplicate, formats, ingest, screen
+from pipeline import classify, config, deduplicate, formats, ingest, screen
 from pipeline.errors import DecisionError
 from pipeline.io import read_table, write_table
 
@@ -150,3 +150,27 @@ def test_maybe_passes_title_abstract_and_keeps_a_study_in_the_full_text_queue(tm
     waiting = result["queue_full_text"].set_index("key").loc[study]
     assert waiting["needed"].startswith("include or exclude: the study was 'maybe' at full text")
     assert waiting["waiting_for"] == "ann"
+
+
+def test_an_extracted_value_keyed_by_an_earlier_study_id_follows_the_study_too(tmp_path, caplog):
+    records, _ = stages([TRIAL, TRIAL_AGAIN], tmp_path)
+    first = study_of(records, "search:1")
+    same = [{"record_key_a": key_of(records, "search:1"), "record_key_b": "pmid:31000001", "decision": "same",
+             "reviewer": "ann", "note": ""}]
+    records, studies = stages([TRIAL, TRIAL_AGAIN], tmp_path, same)
+    merged = study_of(records, "search:1")
+    screened = screen.screen(records, studies, decide([(merged, "full_text", "include", "")]), SETTINGS)["studies"]
+    assert first in screened.set_index(col.STUDY_ID).loc[merged, col.EARLIER_IDS].split(";")
+    extraction = pd.DataFrame([{"key": first, "field": "design", "value": "rct", "source": "", "quote": "",
+                                "extractor": "ann", "note": ""}])
+    with caplog.at_level(logging.INFO, logger="pipeline.classify"):
+        rows = classify.validate_extraction(extraction, screened, SETTINGS.hierarchy, "data/raw/extraction.csv")
+    assert rows[col.STUDY_ID].tolist() == [merged]
+    assert f"data/raw/extraction.csv:2: study '{first}' is now part of study '{merged}'" in caplog.text
+
+
+def test_a_study_of_one_record_has_no_earlier_id(tmp_path):
+    """Guards the formula shared with deduplicate: a record's own id is its lone study's id."""
+    records, studies = stages([TRIAL_AGAIN, OTHER, ["5", "", "", "", "", "", "No title"]], tmp_path)
+    screened = screen.screen(records, studies, decide([]), SETTINGS)["studies"]
+    assert len(screened) == 3 and screened[col.EARLIER_IDS].tolist() == ["", "", ""]
