@@ -2,7 +2,9 @@
 
 The export is a shared PubMed file of 10 records; the reviewer excludes the first four at title
 and abstract, cannot get the full text of the fifth, excludes the sixth at full text and includes
-the other four. The same again with data/raw/decisions/ deleted: the optional files are optional.
+the other four. The same again with data/raw/decisions/ deleted: the optional files are optional; that run stops
+the first two rounds at the screen stage (`--until screen`, passed on to Snakemake) to keep the
+suite short.
 """
 
 from __future__ import annotations
@@ -55,13 +57,14 @@ def test_a_new_review_from_init_to_the_prisma_counts(shared_data, tmp_path, keep
         shutil.rmtree(review / "data/raw/decisions")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    review_py("run", "../my-review", cwd=elsewhere)
+    until = [] if keep_decision_files else ["--until", "screen"]
+    review_py("run", "../my-review", *until, cwd=elsewhere)
     screen = review / "data/processed/screen"
     ann = review / "data/raw/decisions/screening/ann.csv"
 
     assert decide(screen / "to_screen_title_abstract.csv", ann,
                   lambda n: ("exclude", "exc_topic") if n < 4 else ("include", "")) == 10
-    review_py("run", str(review), cwd=elsewhere)
+    review_py("run", str(review), *until, cwd=elsewhere)
     assert decide(screen / "to_screen_full_text.csv", ann,
                   lambda n: [("exclude", "exc_not_retrieved"), ("exclude", "exc_design")][n] if n < 2
                   else ("include", "")) == 6
