@@ -141,13 +141,17 @@ def main(argv: list[str]) -> int:
 
 
 def _run_snakemake(call: list[str], review: Path) -> int:
-    """Run Snakemake in the review folder, showing its output as it comes; if it fails, repeat the
-    pipeline's own ERROR lines at the end, where the user looks, below Snakemake's report."""
-    errors = []
+    """Run Snakemake in the review folder, showing its output as it comes. Once a stage has said
+    what is wrong (an ``ERROR:`` line), Snakemake's own report of the failed job is not shown, only
+    where its log is; the pipeline's ERROR lines are repeated at the end, where the user looks."""
+    errors, snakemake_log = [], ""
     with subprocess.Popen(call, cwd=review, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, bufsize=1) as process:
         for line in process.stdout:
-            sys.stdout.write(line)
+            if line.startswith("Complete log(s):"):
+                snakemake_log = line.split(":", 1)[1].strip()
+            if not errors or line.startswith(("ERROR:", "INFO:", "WARNING:")):
+                sys.stdout.write(line)
             if line.startswith("ERROR:"):
                 errors.append(line.rstrip("\n"))
     if process.returncode != 0:
@@ -155,10 +159,12 @@ def _run_snakemake(call: list[str], review: Path) -> int:
             where = "" if review == ROOT else f" (paths are in {review})"
             sys.stdout.write(f"\nThe review stopped; fix this and run the same command again{where}:\n")
             sys.stdout.write("\n".join(errors) + "\n")
+            if snakemake_log:
+                sys.stdout.write(f"(Snakemake's report of the failed job: {snakemake_log})\n")
         else:
             sys.stdout.write("\nThe review stopped; see Snakemake's message above.\n")
     sys.stdout.flush()
-    return process.returncode
+    return 2 if process.returncode and errors else process.returncode
 
 
 if __name__ == "__main__":

@@ -101,3 +101,20 @@ def test_a_broken_review_folder_is_one_error_line_before_the_workflow_starts(sha
     assert result.returncode == 2
     assert {line for line in output.splitlines() if line.startswith("ERROR")} == {error}
     assert "Exception" not in output and "Traceback" not in output and "rule " not in output
+
+
+def test_a_stage_that_refuses_a_decision_shows_its_error_not_snakemakes_report(shared_data, tmp_path):
+    review_py("init", "my-review", str(shared_data / EXPORT), cwd=tmp_path)
+    (tmp_path / "my-review/data/raw/decisions/screening/ann.csv").write_text(
+        "key,stage,decision,reason\nnokey,title_abstract,include,\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, str(REPO / "review.py"), "run", "my-review"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2
+    assert {line for line in output.splitlines() if line.startswith("ERROR")} == {
+        "ERROR: data/raw/decisions/screening/ann.csv:2: key 'nokey' matches no record or study; use a record_key "
+        "from data/processed/ingest/records.csv or a study_id from data/processed/deduplicate/studies.csv; if the "
+        "record left the exports, delete the row"}
+    for snakemake_text in ("Exception", "Error in rule", "WorkflowError", "Traceback"):
+        assert snakemake_text not in output
+    assert "Snakemake's report of the failed job: " in output
