@@ -305,3 +305,11 @@ def test_cli_report_names_a_bad_decision_file(tmp_path, capsys):
     argv += ["--prisma", str(tmp_path / "counts.json")]
     assert cli.main(argv) == 2
     assert f"ERROR: {bad}:2: decision 'reject' is not allowed; use one of: include, exclude, maybe" in capsys.readouterr().err
+
+
+def test_a_decision_keyed_by_an_earlier_study_id_shows_on_the_study_it_moved_to(settings):
+    studies = study_rows().assign(**{col.EARLIER_IDS: ["", "eve2015-0a1b2c"]})
+    decisions = decision_rows().assign(key=["eve2015-0a1b2c", "s-b", "doi:10.1/missing"])
+    data = report.report_data(make_inputs(studies=studies, decisions=decisions), settings)
+    assert [(row[0], row[1]) for row in data["decisions"] if row[5] == "eve"] == [("s-a", "eve2015-0a1b2c")]
+    assert [row[1] for row in data["unmatched"]] == ["doi:10.1/missing"]
