@@ -3,7 +3,9 @@
 Decisions attach to studies (deduplicated clusters): a decision names a ``study_id`` (also one
 the study had before a merge, split or new export changed it) or a ``record_key`` whose records
 are all in one study, and applies to that one study, so new exports never orphan earlier work
-and no decision applies to several studies (see :func:`_study_of`). Each study's path ends in exactly one place (automation, title/abstract, retrieval or full
+and no decision applies to several studies (see :func:`_study_of`).
+
+Each study's path ends in exactly one place (automation, title/abstract, retrieval or full
 text), and each record gets exactly one PRISMA box: the kept record of a study carries the
 study's outcome, the other records of its cluster are duplicates.
 
@@ -600,10 +602,10 @@ def _records_with_boxes(records: pd.DataFrame, outcomes: pd.DataFrame, earlier_r
     return out
 
 
-# what a queue row shows beside the decision columns: who still owes what, then the study as the
-# reviewer needs it to decide, then the records behind it ("<source>:<export id> (<file> line <n>)")
 # conflicts.csv is laid out as resolutions.csv: a row copied there and filled settles the conflict
 CONFLICT_COLUMNS = [*col.RESOLUTION_COLUMNS, col.TITLE, "decisions"]
+# what a queue row shows beside the decision columns: who still owes what, then the study as the
+# reviewer needs it to decide, then the records behind it ("<source>:<export id> (<file> line <n>)")
 QUEUE_CONTEXT = ["needed", "waiting_for", "decided_by", col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI,
                  col.PMID, col.ABSTRACT, "sources", "records", "record_keys"]
 NO_TITLE = "[no title in the export: see the records column]"
