@@ -12,19 +12,26 @@ import json
 from pathlib import Path
 
 import pipeline
-from pipeline.config import load_or_exit, workflow_inputs
+from pipeline import folder
+from pipeline.config import with_defaults, workflow_inputs
 
 
-# Validated before Snakemake reads it, so that a YAML error, a file that is not UTF-8 or a missing
-# export is reported as one ERROR line with the line of config.yaml, not as a workflow error.
-load_or_exit("config.yaml")
+# Checked before Snakemake reads it, so that a YAML error, a file that is not UTF-8, a missing
+# export or a folder where a decision file belongs is reported as one ERROR line saying what to
+# fix, not as a workflow error.
+folder.preflight("config.yaml")
 
 
 configfile: "config.yaml"
 
+config.update(with_defaults(config))
 EXPORTS = [source["path"] for source in config["sources"]]
-SCREENING = workflow_inputs("data/raw/decisions/screening/*.csv")
-PUBLISHED = workflow_inputs("data/raw/published/*.csv")
+SCREENING = workflow_inputs(f"{folder.SCREENING}/*.csv")
+PUBLISHED = workflow_inputs(f"{folder.PUBLISHED}/*.csv")
+# Optional files: a missing one is read as empty (an empty list here, and no path on the command line).
+DUPLICATES = folder.optional(folder.DUPLICATES)
+RESOLUTIONS = folder.optional(folder.RESOLUTIONS)
+EXTRACTION = folder.optional(folder.EXTRACTION)
 TABLES = [table["id"] for table in config.get("tables", [])]
 FIGURE_FORMATS = config.get("figures", {}).get("formats", ["svg", "png"])
 PRISMA_FORMATS = config.get("prisma", {}).get("formats", ["svg", "png"])
@@ -64,7 +71,7 @@ rule deduplicate:
     """Group duplicate records into studies; every merge names the rule that fired."""
     input:
         records=rules.ingest.output.records,
-        decisions="data/raw/decisions/duplicates.csv",
+        decisions=DUPLICATES,
     output:
         records="data/processed/deduplicate/records.csv",
         pairs="data/processed/deduplicate/pairs.csv",
@@ -86,7 +93,7 @@ rule screen:
         records=rules.deduplicate.output.records,
         studies=rules.deduplicate.output.studies,
         decisions=SCREENING,
-        resolutions="data/raw/decisions/resolutions.csv",
+        resolutions=RESOLUTIONS,
     output:
         records="data/processed/screen/records.csv",
         studies="data/processed/screen/studies.csv",
@@ -111,7 +118,7 @@ rule classify:
     from its title and publication types, and audit where the suggestion and the extraction part."""
     input:
         studies=rules.screen.output.studies,
-        extraction="data/raw/extraction.csv",
+        extraction=EXTRACTION,
     output:
         studies="data/processed/classify/studies.csv",
         interventions="data/processed/classify/interventions.csv",
@@ -215,7 +222,7 @@ rule report:
         studies=rules.screen.output.studies,
         pairs=rules.deduplicate.output.pairs,
         decisions=SCREENING,
-        resolutions="data/raw/decisions/resolutions.csv",
+        resolutions=RESOLUTIONS,
         classified=rules.classify.output.studies,
         interventions=rules.classify.output.interventions,
         audit=rules.classify.output.audit,

@@ -156,8 +156,9 @@ def cmd_classify(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     studies = read_table(args.studies, required=[col.STUDY_ID, "record_keys", col.SCREEN_DECISION], what="screened studies")
-    extraction = read_table(args.extraction, required=col.EXTRACTION_COLUMNS, what="extraction sheet",
-                            line_numbers=True)
+    extraction = (read_table(args.extraction, required=col.EXTRACTION_COLUMNS, what="extraction sheet",
+                             line_numbers=True)
+                  if args.extraction else pd.DataFrame(columns=col.EXTRACTION_COLUMNS))
     extraction = classify.validate_extraction(extraction, studies, settings.hierarchy, args.extraction)
     suggestions = suggest.suggest_designs(classify.included_studies(studies), settings.hierarchy)
     classified, interventions, audit = classify.classify(studies, extraction, settings.hierarchy, suggestions)
@@ -276,6 +277,21 @@ def cmd_report(args: argparse.Namespace) -> None:
     log.info(report.summary(page, inputs))
 
 
+def cmd_init(args: argparse.Namespace) -> None:
+    from pipeline import folder
+
+    target = Path(args.folder)
+    written = folder.create(target, [Path(path) for path in args.exports])
+    log.info("init: made the review folder %s (%s)", target, ", ".join(written))
+    steps = ([] if args.exports else
+             [f"put your export(s) in {target / folder.EXPORTS} and name each under sources: in {target / 'config.yaml'}"])
+    steps += [f"write your eligibility criteria in {target / 'config.yaml'} (criteria:)",
+              f"python3 review.py run {target}",
+              f"decide the rows of {target / 'data/processed/screen/to_screen_title_abstract.csv'} "
+              f"(see {target / 'README.md'})"]
+    log.info("next: %s", "; then ".join(steps))
+
+
 def cmd_check_config(args: argparse.Namespace) -> None:
     settings = _settings(args)
     log.info("config: %s is valid (%d sources, %d criteria, %d tables)", args.config,
@@ -286,7 +302,10 @@ def cmd_check_config(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline import __version__
+
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"evidence-pipeline {__version__}")
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
 
     def stage(name: str, handler: Callable, help_text: str, *, needs_config: bool = True) -> argparse.ArgumentParser:
@@ -298,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stage("check-config", cmd_check_config, "validate config.yaml and say what is wrong")
 
+    p = stage("init", cmd_init, "make a new review folder: commented config.yaml, README, empty decision files")
+    p.add_argument("folder", help="the folder to make (new or empty)")
+    p.add_argument("exports", nargs="*", help="export files to copy in and list as sources")
+
     p = stage("ingest", cmd_ingest, "read every export into one table of records with provenance")
     p.add_argument("files", nargs="*", help="export files (default: the sources in config.yaml)")
     p.add_argument("-o", "--out", required=True, help="output folder, or a .csv file")
@@ -306,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stage("deduplicate", cmd_deduplicate, "find duplicate records and group them into studies")
     p.add_argument("--records", required=True)
-    p.add_argument("--decisions", help="human duplicate decisions (same/different)")
+    p.add_argument("--decisions", nargs="?", help="human duplicate decisions (same/different); none when left out")
     p.add_argument("-o", "--out", required=True)
 
     p = stage("dedupe", cmd_dedupe, "deduplicate export files on their own: one row per record with its study")
@@ -318,12 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", required=True)
     p.add_argument("--studies", required=True)
     p.add_argument("--decisions", nargs="*", default=[], help="one CSV per reviewer")
-    p.add_argument("--resolutions", help="settled conflicts")
+    p.add_argument("--resolutions", nargs="?", help="settled conflicts; none when left out")
     p.add_argument("-o", "--out", required=True)
 
     p = stage("classify", cmd_classify, "give every included study its evidence level")
     p.add_argument("--studies", required=True)
-    p.add_argument("--extraction", required=True)
+    p.add_argument("--extraction", nargs="?", help="extraction sheet; nothing extracted when left out")
     p.add_argument("-o", "--out", required=True)
 
     p = stage("prisma", cmd_prisma, "PRISMA 2020 counts, template CSV and flow diagram")
@@ -353,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--studies", required=True, help="studies.csv of the screen stage")
     p.add_argument("--pairs", required=True, help="pairs.csv of the deduplicate stage")
     p.add_argument("--decisions", nargs="*", default=[], help="one screening CSV per reviewer")
-    p.add_argument("--resolutions", help="settled conflicts")
+    p.add_argument("--resolutions", nargs="?", help="settled conflicts; none when left out")
     p.add_argument("--classified", required=True, help="studies.csv of the classify stage")
     p.add_argument("--interventions", required=True)
     p.add_argument("--audit", required=True)

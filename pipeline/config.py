@@ -220,9 +220,16 @@ def validate(document: Any, *, file: str = "config.yaml", lines: dict | None = N
         line = _nearest_line(lines, path)
         location = f"{file}:{line}" if line else file
         raise ConfigError(f"{_format_path(path)}: {what}", where=location, fix=fix)
-    settings = _freeze(document)
+    settings = _freeze(with_defaults(document, schema))
     _check_semantics(settings, document, file, lines)
     return settings
+
+
+def with_defaults(document: dict, schema: dict | None = None) -> dict:
+    """The document with every section it leaves out that has a ``default`` in the schema."""
+    schema = schema or load_schema("config.schema.json")
+    defaults = {name: spec["default"] for name, spec in schema["properties"].items() if "default" in spec}
+    return {**defaults, **document}
 
 
 def _fail(file: str, lines: dict, path: tuple, what: str, fix: str) -> None:
@@ -327,7 +334,7 @@ def _freeze(doc: dict) -> Settings:
             date_from=search.get("date_from"),
             date_to=search.get("date_to"),
         ),
-        sources=tuple(Source(**s) for s in doc["sources"]),
+        sources=tuple(Source(**{"name": s["id"], **s}) for s in doc["sources"]),
         criteria=tuple(
             Criterion(
                 id=c["id"], label=c["label"], kind=c["kind"], stage=c["stage"],

@@ -154,13 +154,19 @@ def _json_cell(cell: str) -> Any:
         return cell
 
 
-def _key_index(records: pd.DataFrame) -> dict[str, list[str]]:
-    """Every record_key and study_id to the study ids it names."""
+def _key_index(records: pd.DataFrame, studies: pd.DataFrame) -> dict[str, list[str]]:
+    """Every record_key and study_id, and every id a study had before (``earlier_ids`` of the
+    screened studies), to the study ids it names."""
     index: dict[str, set[str]] = {}
     for key, study in zip(records[col.RECORD_KEY], records[col.STUDY_ID]):
         index.setdefault(key, set()).add(study)
     for study in records[col.STUDY_ID].unique():
         index.setdefault(study, set()).add(study)
+    earlier: dict[str, set[str]] = {}
+    for study, ids in zip(studies[col.STUDY_ID], studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index))):
+        for key in str(ids).split(";"):
+            earlier.setdefault(key, set()).add(study)
+    index.update({key: found for key, found in earlier.items() if key and key not in index})
     return {key: sorted(studies) for key, studies in index.items()}
 
 
@@ -256,7 +262,7 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
     _require(inputs.records, REQUIRED_RECORD_COLUMNS, "screened records")
     _require(inputs.studies, REQUIRED_STUDY_COLUMNS, "screened studies")
     records = inputs.records.fillna("").astype(str)
-    index = _key_index(records)
+    index = _key_index(records, inputs.studies.fillna(""))
     decisions, unmatched = _decision_rows(inputs.decisions, index, "reviewer")
     resolutions, unmatched_resolutions = _decision_rows(inputs.resolutions, index, "resolved_by")
     tables = []
@@ -273,7 +279,7 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
         "unmatched": unmatched + unmatched_resolutions,
         "classified": _classified(inputs.classified),
         "audit": _rows(inputs.audit, [col.STUDY_ID, "kind", "detail"]) if not inputs.audit.empty else [],
-        "conflicts": _rows(inputs.conflicts, [col.STUDY_ID, "stage", "decisions"]) if not inputs.conflicts.empty else [],
+        "conflicts": _rows(inputs.conflicts, ["key", "stage", "decisions"]) if not inputs.conflicts.empty else [],
         "interventions": _table(inputs.interventions),
         "counts": dict(inputs.counts),
         "tables": tables,

@@ -468,15 +468,19 @@ def split_author_list(value: str) -> list[tuple[str, str]]:
     if ";" in text or "|" in text:
         names = [name for part in re.split(r"[;|]", text) for name in _AND.split(part)]
         return split_people(names)
-    if _AND.search(text):
-        return split_people(_AND.split(text))
-    if "," in text:
-        pieces = [piece.strip() for piece in text.split(",")]
-        if " " not in pieces[0] and len(pieces) % 2 == 0 and not _INITIALS.match(pieces[0]):
-            names = [f"{pieces[i]}, {pieces[i + 1]}" for i in range(0, len(pieces), 2)]
-            return split_people(names)
-        return split_people(pieces)
-    return split_people([text])
+    # "H. J. Seo, E.-J. Park and S. Kim": each part between "and"s is itself a comma list
+    return split_people([name for part in _AND.split(text) for name in _comma_names(part.strip(" ,"))])
+
+
+def _comma_names(text: str) -> list[str]:
+    """Names in a comma-separated cell: "Family, Given, Family, Given" pairs when the first piece is
+    one word, else one name per piece ("Given Family, Given Family" or "Family GM, Family GM")."""
+    if "," not in text:
+        return [text]
+    pieces = [piece.strip() for piece in text.split(",")]
+    if " " not in pieces[0] and len(pieces) % 2 == 0 and not _INITIALS.match(pieces[0]):
+        return [f"{pieces[i]}, {pieces[i + 1]}" for i in range(0, len(pieces), 2)]
+    return pieces
 
 
 def split_list(value: str) -> list[str]:

@@ -269,7 +269,7 @@ def test_cli_report_reads_the_stage_outputs_and_writes_one_page(tmp_path):
              "classified": inputs.classified, "interventions": pd.DataFrame({"intervention": ["=x"]}),
              "audit": inputs.audit, "reconciled": pd.DataFrame({"status": ["match"]}),
              "arithmetic": pd.DataFrame({"table": []}), "agreement": inputs.agreement,
-             "conflicts": pd.DataFrame({"study_id": [], "stage": [], "title": [], "decisions": []})}
+             "conflicts": pd.DataFrame({"key": [], "stage": [], "title": [], "decisions": []})}
     for name, frame in files.items():
         write_table(frame, review / f"{name}.csv")
     write_table(inputs.tables["table3_country"], review / "table3_country.csv")
@@ -307,3 +307,11 @@ def test_cli_report_names_a_bad_decision_file(tmp_path, capsys):
     argv += ["--prisma", str(tmp_path / "counts.json")]
     assert cli.main(argv) == 2
     assert f"ERROR: {bad}:2: decision 'reject' is not allowed; use one of: include, exclude, maybe" in capsys.readouterr().err
+
+
+def test_a_decision_keyed_by_an_earlier_study_id_shows_on_the_study_it_moved_to(settings):
+    studies = study_rows().assign(**{col.EARLIER_IDS: ["", "eve2015-0a1b2c"]})
+    decisions = decision_rows().assign(key=["eve2015-0a1b2c", "s-b", "doi:10.1/missing"])
+    data = report.report_data(make_inputs(studies=studies, decisions=decisions), settings)
+    assert [(row[0], row[1]) for row in data["decisions"] if row[5] == "eve"] == [("s-a", "eve2015-0a1b2c")]
+    assert [row[1] for row in data["unmatched"]] == ["doi:10.1/missing"]
