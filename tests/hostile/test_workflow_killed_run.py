@@ -82,6 +82,11 @@ def test_a_folder_another_run_works_in_is_left_alone(tmp_path, capsys):
     other = tmp_path / "snakemake"
     other.write_text("sleep 60\n")
     running = subprocess.Popen(["/bin/sh", str(other)], cwd=tmp_path)
+    # between fork and exec the child still shows this test's command line: wait for the exec
+    cmdline = Path(f"/proc/{running.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while str(other).encode() not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     try:
         assert review_script._after_interrupted_run(["snakemake", "--cores", "1"], tmp_path.resolve()) is None
     finally:
