@@ -49,7 +49,7 @@ from pipeline.dedup.merge import (STUDY_COLUMNS, completeness, filled_fields, jo
                                   studies)
 from pipeline.errors import CheckError, DecisionError, PipelineError
 from pipeline.io import dumps
-from pipeline.keys import normalize_doi, record_key
+from pipeline.keys import find_doi, record_key
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ def records_from_benchmark(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     authors = column("author").map(_benchmark_authors)
     bounds = column("pages").map(_page_bounds)
     years = column("year").str.extract(r"(\d{4})", expand=False).fillna("")
-    doi = column("doi").map(normalize_doi)
+    doi = column("doi").map(find_doi)
     keys = [record_key(doi=d, title=t, first_family=p.first_family(a), year=y)
             for d, t, a, y in zip(doi, column("title"), authors, years)]
     out = pd.DataFrame({name: "" for name in col.RECORD_COLUMNS}, index=text.index)

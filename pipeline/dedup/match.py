@@ -71,6 +71,7 @@ ABSTRACT_CONFLICT = "abstract_conflict"  # one looks like a meeting abstract (pr
 PART_CONFLICT = "part_conflict"
 PROTOCOL_CONFLICT = "protocol_conflict"  # one title announces a study protocol, the other does not
 TITLE_MISSING = "title_missing"
+TITLE_WEAK = "title_weak"  # either title says too little to identify a work ("Reply", "Editorial"; prep.TITLE_WEAK)
 HUMAN_SAME = "human_same"
 HUMAN_DIFFERENT = "human_different"
 
@@ -123,12 +124,13 @@ def _no_venue_conflict(features: pd.DataFrame) -> np.ndarray:
 
 
 def _title_author_year(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
-    return (_title_at_least(features, settings.title_duplicate) & _values(features, SAME_FIRST_AUTHOR)
+    return (_title_at_least(features, settings.title_duplicate) & ~_values(features, TITLE_WEAK)
+            & _values(features, SAME_FIRST_AUTHOR)
             & _years_agree(features, settings) & _no_venue_conflict(features))
 
 
 def _same_record_key(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
-    content_key_holds = ~_values(features, TITLE_MISSING) & _no_venue_conflict(features)
+    content_key_holds = ~_values(features, TITLE_MISSING) & ~_values(features, TITLE_WEAK) & _no_venue_conflict(features)
     return _values(features, SAME_KEY) & (~_values(features, REF_KEY) | content_key_holds)
 
 
@@ -153,12 +155,14 @@ def _same_doi(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
                     | (same_author & _values(features, SAME_VOLUME) & _values(features, SAME_PAGE)
                        & _values(features, SAME_LAST_PAGE)))
     same_abstract = _title_at_least(features, settings.title_duplicate) & same_author
-    return (_values(features, SAME_DOI) & ~_values(features, TITLE_MISSING)
+    citation_conflict = _values(features, VENUE_CONFLICT) & _values(features, PAGE_CONFLICT)
+    return (_values(features, SAME_DOI) & ~_values(features, TITLE_MISSING) & ~citation_conflict
             & ((~_values(features, PAGE_CONFLICT) & titles_agree) | same_abstract))
 
 
 def _same_authors_reordered(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
-    return (_title_at_least(features, settings.title_duplicate) & _values(features, SAME_AUTHOR_SET)
+    return (_title_at_least(features, settings.title_duplicate) & ~_values(features, TITLE_WEAK)
+            & _values(features, SAME_AUTHOR_SET)
             & (_values(features, YEAR_GAP) == 0) & _no_venue_conflict(features) & ~_values(features, VENUE_CONFLICT))
 
 
@@ -208,7 +212,8 @@ RULES: tuple[Rule, ...] = (
          "same DOI and either title >= title_duplicate with the same first author, or no conflicting "
          "first page and titles similar: >= title_duplicate, or with the same first author: "
          ">= title_maybe, or one title inside the other, or the same volume and page range (a "
-         "translated title); a record without a title is left to a reviewer"),
+         "translated title); a record without a title, or whose journal and first page both disagree "
+         "(an abstract printed elsewhere that a database gave the article's DOI), is left to a reviewer"),
     Rule("same_doi_disagreement", PairOutcome.MAYBE, lambda f, s: _values(f, SAME_DOI),
          "same DOI but titles, first author or first page disagree (a DOI shared by a supplement of "
          "abstracts, or a wrong DOI)"),
@@ -235,11 +240,11 @@ RULES: tuple[Rule, ...] = (
          "different journals (not abbreviations of one another) and different years: an abstract presented "
          "one year and the paper published the next, or two reports of one study", veto=True),
     Rule("same_record_key", PairOutcome.DUPLICATE, _same_record_key,
-         "same record_key: the same PMID, or the same normalised title (not empty) + first author + "
-         "year with no conflicting volume or first page"),
+         "same record_key: the same PMID, or the same normalised title (not empty, not a bare 'Reply' or "
+         "'Editorial') + first author + year with no conflicting volume or first page"),
     Rule("title_author_year", PairOutcome.DUPLICATE, _title_author_year,
-         "title similarity >= title_duplicate, same first author, years within max_year_gap, "
-         "no conflicting volume or first page"),
+         "title similarity >= title_duplicate (a title that says something: not 'Reply', 'Editorial'), same "
+         "first author, years within max_year_gap, no conflicting volume or first page"),
     Rule("same_citation", PairOutcome.DUPLICATE, _same_citation,
          "same first author, years within max_year_gap, same first page and same volume (or, without "
          "conflicting volumes, the same venue), and titles similar (ratio >= 85, or one title inside "
@@ -399,6 +404,25 @@ def _only_letters_differ(doi_a: np.ndarray, doi_b: np.ndarray) -> np.ndarray:
     return differ
 
 
+def _cut_short(text: str, first: str, last: str) -> bool:
+    """Whether the range ``text`` ("2-8", "-8") is the range first-last with its numbers cut to
+    their leading or trailing digits (2665-2668 written "2-8" or "t-8")."""
+    start, _, end = text.partition("-")
+    return (end != "" and len(start) < len(first) and len(end) < len(last) and last.endswith(end)
+            and (start == "" or first.startswith(start) or first.endswith(start)))
+
+
+def _range_cut_short(text_a: np.ndarray, text_b: np.ndarray, first_a: np.ndarray, first_b: np.ndarray,
+                     last_a: np.ndarray, last_b: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """At the ``wanted`` positions, whether one record's page range is the other's cut short (see
+    :func:`_cut_short`): a damaged field, which must not veto the pair."""
+    cut = np.zeros(len(wanted), dtype=bool)
+    for position in np.flatnonzero(wanted):
+        cut[position] = (_cut_short(text_a[position], first_b[position], last_b[position])
+                         or _cut_short(text_b[position], first_a[position], last_a[position]))
+    return cut
+
+
 def _is_doi_number(pages: np.ndarray, dois: np.ndarray) -> np.ndarray:
     """Whether a first page is the article number its DOI ends with (at least four digits:
     "106482" of 10.1016/j.chb.2020.106482)."""
@@ -433,6 +457,8 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     # an article number (the DOI's last number) given as the page by one record only
     article_number_page = (_is_doi_number(page_a, doi_a) != _is_doi_number(page_b, doi_b))
     page_conflict = _both(page_a, page_b) & (page_a != page_b) & ~same_last_page & ~article_number_page
+    page_conflict &= ~np.logical_or(*sides(p.PAGES_AS_DATE))
+    page_conflict &= ~_range_cut_short(*sides(p.PAGE_RANGE_TEXT), page_a, page_b, end_a, end_b, page_conflict)
     venue_conflict = _both(journal_a, journal_b) & (journal_a != journal_b)
     for position in np.flatnonzero(venue_conflict):
         venue_conflict[position] = not p.venues_agree(journal_a[position], journal_b[position])
@@ -487,6 +513,7 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         POS_A: a, POS_B: b, KEY_A: key_a, KEY_B: key_b,
         TITLE_SCORE: scores,
         TITLE_MISSING: missing,
+        TITLE_WEAK: np.logical_or(*sides(p.TITLE_WEAK)),
         SAME_DOI: same_doi,
         DOI_CONFLICT: (_both(stem_a, stem_b) & (stem_a != stem_b) & ~same_full_citation
                        & ~_one_starts_the_other(stem_a, stem_b) & ~_only_letters_differ(doi_a, doi_b)),

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import columns as col
-from pipeline.keys import fold, normalize_doi, normalize_title
+from pipeline.keys import find_doi, fold, normalize_title
 
 INPUT_ROW = "input_row"  # the record's row position in the input frame
 RECORD_ID = col.RECORD_ID
@@ -43,10 +43,14 @@ NOTICE = "notice"  # "" for an article; erratum | retraction | comment | reply f
 PROTOCOL = "protocol"  # "protocol" when the title announces a study protocol, else ""
 PART = "part"  # the part number a title declares ("Part II" -> "2"), "" when none
 TITLE_NUMBERS = "title_numbers"  # the numbers in the title, sorted and space-joined
+TITLE_WEAK = "title_weak"  # True when the title says too little to identify a work (see title_uninformative)
+PAGES_AS_DATE = "pages_as_date"  # True when a spreadsheet turned the pages into a date (see pages_as_date)
+PAGE_RANGE_TEXT = "page_range_text"  # a range's first and last digits as written ("2-8", "-8" for "t-8"), else ""
 
 PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, ALT_TITLE, FAMILY, FIRST_AUTHOR, AUTHOR_SET, YEAR, JOURNAL,
                 VOLUME, ISSUE, PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, PMID, COCHRANE, KIND, MEETING_ABSTRACT,
-                NOTICE, PROTOCOL, PART, TITLE_NUMBERS]
+                NOTICE, PROTOCOL, PART, TITLE_NUMBERS, TITLE_WEAK, PAGES_AS_DATE,
+                PAGE_RANGE_TEXT]
 
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
 _FIRST_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}[\s\-]?\d+[A-Za-z]?|[ivxlcdmIVXLCDM]+)\b")
@@ -60,6 +64,11 @@ _LANGUAGES = ("english", "german", "french", "spanish", "italian", "portuguese",
 _TITLE_TAG = re.compile(r"(?:\.\s*(?:" + "|".join(_LANGUAGES) + r")|\s*\((?:" + "|".join(_LANGUAGES)
                         + r"|review)\))\s*\.?\s*$", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+# notes a database adds to a title: "(author's transl)" of a translated title, "[33 refs]", "33 refs"
+_TITLE_NOTE = re.compile(r"\(\s*authors?'?s?'? transl(?:ation)?\.?\s*\)|\[?\s*\b\d+ refs?\.?\s*\]?\s*\.?\s*$",
+                         re.IGNORECASE)
+# what a spreadsheet writes in place of a cell it could not compute ("#NAME?", "#VALUE!", "#N/A")
+_SPREADSHEET_ERROR = re.compile(r"^\s*#(?:name\?|value!|ref!|n/a|div/0!|null!|num!|error!?)\s*$", re.IGNORECASE)
 # the corrected article cited at the end of a correction's title: "(vol 360, pg 542, 2009)",
 # "(New England Journal of Medicine (2009) 360 (542-544))"; a truncated one may lack its ")"
 _CITED_ORIGINAL = re.compile(r"\s*\((?:vol\.?\s*\d+[^()]*|[^()]*\(\d{4}\)[^()]*(?:\([^()]*\)?[^()]*)*)\)?\s*\.?\s*$",
@@ -116,10 +125,45 @@ def _person(entry: object) -> tuple[str, str]:
     return (entry, "") if isinstance(entry, str) else ("", "")
 
 
+# one person of an author list run together without separators: "FranklinM." of
+# "FranklinM.HlavacovaN.BabicS.", "De Moraes AssisN.L."
+_RUN_TOGETHER = re.compile(r"([^\W\d_](?:[^\W\d_]|['\- ])*?[^\W\d_A-Z])((?:-?[A-Z]\.)+)")
+# words that make an author a collaboration, not a person ("Stroke Unit Trialists' Collaboration")
+_GROUP_WORDS = frozenset({"group", "groups", "collaboration", "collaborative", "collaborators", "consortium",
+                          "investigators", "committee", "trialists", "network", "party", "taskforce", "task"})
+
+
+def _persons(entry: object) -> list[tuple[str, str]]:
+    """One entry of an ``authors`` list as the people it names: [(family, given)], or several when
+    an export ran the list together into one name ("FranklinM.HlavacovaN.BabicS." is Franklin M.,
+    Hlavacova N., Babic S.; "AssisN.L." is Assis N.L.)."""
+    family, given = _person(entry)
+    if given or "." not in family or " ." in family:
+        return [(family, given)]
+    found = _RUN_TOGETHER.findall(family)
+    if not found or "".join(name + initials for name, initials in found) != family.strip():
+        return [(family, given)]
+    return [(name.strip(), initials) for name, initials in found]
+
+
+def _is_group(family: str, given: str) -> bool:
+    """Whether an author names a collaboration: a group word in the family name, or in a given name
+    that holds no initials ("PBC-GWAS" "consortium in Japan"), not in a run of persons' initials."""
+    words = fold(family).split() + ([] if "." in given else fold(given).split())
+    return len(words) >= 2 and not _GROUP_WORDS.isdisjoint(words)
+
+
+def _people_named(authors_json: str) -> list[tuple[str, str]]:
+    """The persons of an ``authors`` cell, run-together lists split, collaborations left out."""
+    return [person for entry in _people(authors_json) for person in _persons(entry) if not _is_group(*person)]
+
+
 def first_author(authors_json: str) -> tuple[str, str]:
-    """The first author's (family, given) from an ``authors`` cell."""
-    people = _people(authors_json)
-    return _person(people[0]) if people else ("", "")
+    """The first author's (family, given) from an ``authors`` cell: the first person, a study group
+    listed before the people being passed over (one database names the group first, another a
+    person)."""
+    people = _people_named(authors_json)
+    return people[0] if people else ("", "")
 
 
 def first_family(authors_json: str) -> str:
@@ -141,11 +185,11 @@ def author_fields(authors_json: str) -> tuple[str, str, str]:
     them, an export that puts the corresponding author first); the set stays the same. One author
     gives no set: a lone family name says too little to stand in for the first author.
     """
-    people = _people(authors_json)
-    family, given = _person(people[0]) if people else ("", "")
+    people = _people_named(authors_json)
+    family, given = people[0] if people else ("", "")
     slug = fold(family).replace(" ", "")
     first = ("", "") if slug in _NO_AUTHOR else (slug, fold(f"{family} {given}"))
-    slugs = {fold(_person(entry)[0]).replace(" ", "") for entry in people} - _NO_AUTHOR - {""}
+    slugs = {fold(person_family).replace(" ", "") for person_family, _ in people} - _NO_AUTHOR - {""}
     return first[0], first[1], " ".join(sorted(slugs)) if len(slugs) >= 2 else ""
 
 
@@ -155,13 +199,32 @@ def year_of(text: str) -> int:
     return int(found.group(1)) if found else -1
 
 
+_ROMAN_PAGE = re.compile(r"^[ivxlcdm]+$")
+
+
+def pages_as_date(pages: str) -> bool:
+    """Whether a page range was turned into a date by a spreadsheet ("Aug-13" for 8-13, "04-May"
+    for 4-5): its first page is read back (:func:`page_start_of`) and may agree with another
+    record's, but a damaged field never vetoes a pair."""
+    return bool(_MONTH_FIRST.match(pages or "") or _DAY_FIRST.match(pages or ""))
+
+
+def pages_damaged(pages: str, page_start: str, year: str) -> bool:
+    """Whether a record's pages are evidently not its pages, and so evidence of nothing: the
+    publication year given as the page ("2013" in a 2013 record)."""
+    first = (page_start or "").strip() or (_FIRST_PAGE.match(pages or "") or [None, ""])[1] or ""
+    found = _YEAR.search(year or "")
+    return bool(found) and first.strip() == found.group(1)
+
+
 def page_start_of(page_start: str, pages: str) -> str:
     """Normalised first page: the ``page_start`` cell, else the start of ``pages``; "" if none.
 
     A letter prefix (electronic or supplement locators: "e123", "S12", "c37"), spaces and leading
-    zeros are dropped, so "e0123" and "123" compare equal; a page without digits is kept folded.
-    A range that a spreadsheet turned into a date gets its first page back: "Nov-19" (11-19) is
-    11, "10-Jul" (10-7, i.e. 10-17) is 10.
+    zeros are dropped, so "e0123" and "123" compare equal. A page without digits is unknown unless
+    it is a roman numeral ("var.pagings", "(no pagination)" are no page); damaged pages (see
+    :func:`pages_damaged`) are set aside by :func:`prep`. A range that a spreadsheet turned into a
+    date gets its first page back: "Nov-19" (11-19) is 11, "10-Jul" (10-7, i.e. 10-17) is 10.
     """
     month_first = _MONTH_FIRST.match(pages or "")
     if month_first:
@@ -174,7 +237,10 @@ def page_start_of(page_start: str, pages: str) -> str:
         found = _FIRST_PAGE.match(pages or "")
         text = found.group(1) if found else ""
     number = re.match(r"^[A-Za-z]{0,3}[\s\-]?0*(\d+)", text)
-    return number.group(1) if number else fold(text).replace(" ", "")
+    if number:
+        return number.group(1)
+    folded = fold(text).replace(" ", "")
+    return folded if _ROMAN_PAGE.match(folded) else ""
 
 
 def simple_value(text: str) -> str:
@@ -287,9 +353,9 @@ def pmid_value(text: str) -> str:
 
 
 def doi_value(text: str) -> str:
-    """:func:`pipeline.keys.normalize_doi` of the DOI with percent-escapes decoded
+    """:func:`pipeline.keys.find_doi` of the DOI cell with percent-escapes decoded
     ("10.1016/s0025-7753%2817%2930624-3" is "10.1016/s0025-7753(17)30624-3")."""
-    return normalize_doi(unquote(text or ""))
+    return find_doi(unquote(text or ""))
 
 
 def match_title(title: str) -> str:
@@ -298,7 +364,9 @@ def match_title(title: str) -> str:
     only of bracketed parts ("[Translated title]. [Spanish]") keeps its longest bracketed part. A tag
     a database appends (". RUSSIAN", "(German)", "(Review)") and the citation of a corrected article
     ("(vol 360, pg 542, 2009)") are dropped first, so two records of one correction notice compare."""
-    title = _CITED_ORIGINAL.sub("", _TITLE_TAG.sub("", title or ""))
+    if _SPREADSHEET_ERROR.match(title or ""):
+        return ""
+    title = _CITED_ORIGINAL.sub("", _TITLE_TAG.sub("", _TITLE_NOTE.sub(" ", title or "")))
     unbracketed = fold(_BRACKETED.sub(" ", title))
     if unbracketed:
         return unbracketed
@@ -406,6 +474,49 @@ def part_number(title_norm: str) -> str:
     return str(_ROMAN.get(token) or _WORD_NUMBER[token])
 
 
+# words that name a kind of item rather than its subject: a title made only of them ("Reply",
+# "Letter to the editor", "Editorial") does not tell one item from another
+_GENERIC_TITLE_WORDS = frozenset("""
+a an the of to in on for and by from with re dear sir s this our
+editorial editorials editor editors letter letters reply replies response responses comment comments
+commentary correspondence introduction foreword preface erratum errata correction corrections corrigendum
+abstract abstracts news notice notices announcement announcements book books review reviews author authors
+guest invited untitled title issue contents table index obituary meeting conference proceedings poster posters
+session sessions note notes summary discussion brief highlights reviewer reviewers acknowledgement
+acknowledgements acknowledgment volume supplement journal update choice retraction retracted withdrawn
+""".split())
+
+
+def title_uninformative(title_norm: str) -> bool:
+    """Whether a (non-empty) normalised title says too little to be the basis of a merge: a single
+    word, or only words that name a kind of item ("Reply", "Editorial", "Letter to the editor")."""
+    words = title_norm.split()
+    return bool(words) and (len(words) < 2 or _GENERIC_TITLE_WORDS.issuperset(words))
+
+
+_RANGE_TEXT = re.compile(r"^\s*[A-Za-z]*(\d*)\s*[-\u2013]+\s*[A-Za-z]*(\d+)\s*$")
+
+
+def page_range_text(pages: str) -> str:
+    """A page range's first and last digits as written, "first-last" ("2-8"; "-8" for "t-8"), so
+    that a range cut to its last digits can be recognised against the full one; "" for no range."""
+    found = _RANGE_TEXT.match(pages or "")
+    return f"{found.group(1)}-{found.group(2)}" if found else ""
+
+
+# volume, issue and pages glued to a journal name by an export ("NeuroToxicology.30 (1) ()(pp 23-30)",
+# "Journal of Social Psychology.1")
+_GLUED_CITATION = re.compile(r"^(.*?[^\W\d_].*?)\s*\.\s*\d+\s*(?:\(.*)?$")
+_GLUED_PAGES = re.compile(r"\s*\(\s*pp\.?\s*[^()]*\)\s*$", re.IGNORECASE)
+
+
+def journal_value(text: str) -> str:
+    """The folded journal name without a volume, issue or pages an export glued to it."""
+    text = _GLUED_PAGES.sub("", text or "")
+    glued = _GLUED_CITATION.match(text)
+    return fold(glued.group(1) if glued else text)
+
+
 def title_numbers(title_norm: str) -> str:
     """The numbers in a normalised title, as a sorted, space-joined set."""
     return " ".join(sorted({str(int(n)) for n in _NUMBER.findall(title_norm)}))
@@ -437,7 +548,7 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         FIRST_AUTHOR: _texts(name for _, name, _ in authors),
         AUTHOR_SET: _texts(names for _, _, names in authors),
         YEAR: _map_unique(records[col.YEAR], year_of).astype(np.int64),
-        JOURNAL: _map_unique(records[col.JOURNAL], fold),
+        JOURNAL: _map_unique(records[col.JOURNAL], journal_value),
         VOLUME: _map_unique(records[col.VOLUME], volume_value),
         ISSUE: _map_unique(records[col.ISSUE], simple_value),
         PAGE_START: _texts(page_start_of(start, pages)
@@ -459,7 +570,15 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         PROTOCOL: _texts(map(protocol_of, titles)),
         PART: _texts(map(part_number, titles)),
         TITLE_NUMBERS: _texts(map(title_numbers, titles)),
+        TITLE_WEAK: np.fromiter(map(title_uninformative, titles), dtype=bool, count=len(titles)),
+        PAGES_AS_DATE: _map_unique(records[col.PAGES], pages_as_date).astype(bool),
+        PAGE_RANGE_TEXT: _map_unique(records[col.PAGES], page_range_text),
     })
+    damaged = np.fromiter((pages_damaged(pages, start, year) for pages, start, year
+                           in zip(records[col.PAGES], records[col.PAGE_START], records[col.YEAR])),
+                          dtype=bool, count=len(records))
+    for name in (PAGE_START, PAGE_END, PAGE_RANGE_TEXT):
+        frame[name] = np.where(damaged, "", frame[name]).astype(object)
     frame[DOI_STEM] = _texts(map(doi_stem, frame[DOI]))
     # a volume that is only the publication year ("2016" for Harvard Business Review's 94) is no volume
     frame[VOLUME] = np.where(frame[VOLUME] == frame[YEAR].astype(str), "", frame[VOLUME]).astype(object)

@@ -18,7 +18,7 @@ from pipeline.config import DedupSettings
 from pipeline.dedup.block import MAX_BLOCK, WINDOW, candidate_pairs
 from pipeline.dedup.match import RULES, apply_rules, pair_features
 from pipeline.dedup.prep import (PREP_COLUMNS, alternative_title, doi_value, meeting_abstract, notice_kind,
-                                  page_end_of, page_start_of, part_number, prep, protocol_of, supplement_of,
+                                  page_end_of, page_start_of, pages_as_date, pages_damaged, part_number, prep, protocol_of, supplement_of,
                                   venues_agree, volume_value)
 from pipeline.deduplicate import (PAIR_COLUMNS, STANDALONE_COLUMNS, STUDY_COLUMNS, deduplicate, is_benchmark_table,
                                   records_from_benchmark, standalone, summary, validate_duplicate_decisions)
@@ -399,11 +399,25 @@ def test_is_benchmark_table(columns: list[str], expected: bool) -> None:
 
 @pytest.mark.parametrize(("page_start", "pages", "expected"), [
     ("", "Nov-19", "11"), ("", "11-Sep", "11"), ("", "Oct-17", "10"), ("", "10-Jul", "10"),
-    ("", "e0123", "123"), ("", "S124", "124"), ("601", "601-10", "601"), ("", "", ""),
-], ids=["month_first_date", "day_first_date", "october", "july", "electronic_prefix", "supplement_page",
-        "page_start_cell", "none"])
+    ("", "e0123", "123"), ("", "S124", "124"), ("601", "601-10", "601"), ("", "", ""), ("", "xii-xv", "xii"),
+    ("var.pagings", "var.pagings", ""), ("", "(no pagination)", ""),
+], ids=["month_first_date", "day_first_date", "october", "july", "electronic_prefix", "supplement_page", "page_start_cell", "none", "roman", "various", "no_pagination"])
 def test_page_start_of(page_start: str, pages: str, expected: str) -> None:
     assert page_start_of(page_start, pages) == expected
+
+
+@pytest.mark.parametrize(("pages", "page_start", "year", "damaged"), [
+    ("2013", "2013", "2013", True), ("2013-2020", "", "2013", True), ("2013", "2013", "2012", False),
+    ("23-30", "23", "2013", False), ("May", "", "", False),
+], ids=["year_as_page", "year_as_range", "page_2013", "range", "word"])
+def test_pages_damaged(pages: str, page_start: str, year: str, damaged: bool) -> None:
+    assert pages_damaged(pages, page_start, year) == damaged
+
+
+@pytest.mark.parametrize(("pages", "as_date"), [
+    ("Nov-19", True), ("11-Sep", True), ("Aug-13", True), ("04-May", True), ("8-13", False), ("May", False)])
+def test_pages_as_date(pages: str, as_date: bool) -> None:
+    assert pages_as_date(pages) == as_date
 
 
 @pytest.mark.parametrize(("pages", "expected"), [
