@@ -135,13 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "dedup")
     parser.add_argument("--sets", nargs="*", help="only these sets (default: every set in --data)")
     parser.add_argument("--venv", type=Path, default=default_venv())
+    parser.add_argument("--tools", nargs="*", choices=TOOLS, default=list(TOOLS),
+                        help="only these tools (a run without bib-dedupe prints its scores and writes nothing)")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json and RESULTS.md")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/evidence-pipeline-dedup-benchmark"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     if not args.data.is_dir():
         raise SystemExit(f"ERROR: benchmark data folder {args.data} not found; pass --data")
-    pythons = {"bib-dedupe": str(ensure_venv(args.venv)), "ours": sys.executable}
+    tools = [tool for tool in TOOLS if tool in args.tools]
+    pythons = {"bib-dedupe": str(ensure_venv(args.venv)) if "bib-dedupe" in tools else "", "ours": sys.executable}
     args.scratch.mkdir(parents=True, exist_ok=True)
     report: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -150,13 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     for folder in benchmark_sets(args.data, args.sets):
         groups, ids = truth(folder)
         entry = {}
-        for tool in TOOLS:
+        for tool in tools:
             run = run_tool(pythons[tool], tool, folder, args.scratch)
             entry[tool] = {**score(run["clusters"], groups, ids), "seconds": run["seconds"],
                            "wall_seconds": run["wall_seconds"], "peak_mib": run["peak_mib"]}
             log.info("%s %s: FP %d, sensitivity %.4f, F1 %.4f, %.1f s, %.0f MiB", folder.name, tool,
                      entry[tool]["fp"], entry[tool]["sensitivity"], entry[tool]["f1"], run["seconds"], run["peak_mib"])
         report["sets"][folder.name] = entry
+    if tools != list(TOOLS):
+        return 0
     report["pooled"] = {tool: pooled(entry[tool] for entry in report["sets"].values()) for tool in TOOLS}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
