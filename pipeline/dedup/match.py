@@ -82,9 +82,6 @@ DOI_VARIANT_TITLE = 95.0  # title similarity with which a full citation match ou
 CITATION_TITLE = 85.0  # title similarity enough when year, volume, first page and first author agree
 TITLE_INSIDE_WORDS = 6  # words the shorter title needs before "one title inside the other" means anything
 
-MIN_DOI_DIGITS = 6  # digits a DOI suffix needs before a difference in its letters alone is read as a typo
-_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
-_NOT_DIGIT = re.compile(r"\D+")
 
 Test = Callable[[pd.DataFrame, DedupSettings], np.ndarray]
 TEXT = np.dtypes.StringDType()  # variable-width strings for numpy's vectorised string functions
@@ -386,22 +383,26 @@ def _one_starts_the_other(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return _both(left, right) & (np.strings.startswith(left, right) | np.strings.startswith(right, left))
 
 
-def _letters_and_digits(dois: np.ndarray) -> np.ndarray:
-    """Each DOI with everything but letters and digits removed."""
-    return np.array([_NOT_ALPHANUMERIC.sub("", doi) for doi in dois], dtype=object)
-
-
-def _only_letters_differ(doi_a: np.ndarray, doi_b: np.ndarray) -> np.ndarray:
+def _only_letters_differ(doi_a: np.ndarray, doi_b: np.ndarray, digits_a: np.ndarray,
+                         digits_b: np.ndarray) -> np.ndarray:
     """Whether two DOIs have one registrant prefix and the same digits after it (at least
-    MIN_DOI_DIGITS), differing only in letters: a journal code mistyped ("pp-2018-0124" /
+    prep.MIN_DOI_DIGITS), differing only in letters: a journal code mistyped ("pp-2018-0124" /
     "pap-2018-0124")."""
-    differ = _both(doi_a, doi_b) & (doi_a != doi_b)
-    for position in np.flatnonzero(differ):
-        prefix_a, _, suffix_a = doi_a[position].partition("/")
-        prefix_b, _, suffix_b = doi_b[position].partition("/")
-        digits_a, digits_b = _NOT_DIGIT.sub("", suffix_a), _NOT_DIGIT.sub("", suffix_b)
-        differ[position] = prefix_a == prefix_b and digits_a == digits_b and len(digits_a) >= MIN_DOI_DIGITS
-    return differ
+    return _both(doi_a, doi_b) & (doi_a != doi_b) & _both(digits_a, digits_b) & (digits_a == digits_b)
+
+
+def _venues_conflict(journal_a: np.ndarray, journal_b: np.ndarray) -> np.ndarray:
+    """Both journal names known and not one venue (prep.venues_agree), each distinct pair of names
+    judged once (a few journals make most of the pairs)."""
+    conflict = _both(journal_a, journal_b) & (journal_a != journal_b)
+    judged: dict[tuple[str, str], bool] = {}
+    for position in np.flatnonzero(conflict):
+        names = (journal_a[position], journal_b[position])
+        found = judged.get(names)
+        if found is None:
+            found = judged[names] = not p.venues_agree(*names)
+        conflict[position] = found
+    return conflict
 
 
 def _cut_short(text: str, first: str, last: str) -> bool:
@@ -417,7 +418,8 @@ def _range_cut_short(text_a: np.ndarray, text_b: np.ndarray, first_a: np.ndarray
     """At the ``wanted`` positions, whether one record's page range is the other's cut short (see
     :func:`_cut_short`): a damaged field, which must not veto the pair."""
     cut = np.zeros(len(wanted), dtype=bool)
-    for position in np.flatnonzero(wanted):
+    lengths_differ = np.strings.str_len(_text(first_a)) != np.strings.str_len(_text(first_b))
+    for position in np.flatnonzero(wanted & ((text_a != "") | (text_b != "")) & lengths_differ):
         cut[position] = (_cut_short(text_a[position], first_b[position], last_b[position])
                          or _cut_short(text_b[position], first_a[position], last_a[position]))
     return cut
@@ -459,9 +461,7 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     page_conflict = _both(page_a, page_b) & (page_a != page_b) & ~same_last_page & ~article_number_page
     page_conflict &= ~np.logical_or(*sides(p.PAGES_AS_DATE))
     page_conflict &= ~_range_cut_short(*sides(p.PAGE_RANGE_TEXT), page_a, page_b, end_a, end_b, page_conflict)
-    venue_conflict = _both(journal_a, journal_b) & (journal_a != journal_b)
-    for position in np.flatnonzero(venue_conflict):
-        venue_conflict[position] = not p.venues_agree(journal_a[position], journal_b[position])
+    venue_conflict = _venues_conflict(journal_a, journal_b)
     # a proceedings volume named once by its series, once by its conference: the same pages in one volume
     venue_conflict &= ~(same_volume & same_page & same_last_page)
     # a supplement's number exported as the volume ("Suppl 3" of volume 30 given as volume 3)
@@ -479,7 +479,8 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     partial = np.zeros(len(pairs), dtype=np.float64)
     stem_a, stem_b = sides(p.DOI_STEM)
     # the same DOI typed with other punctuation ("endrev/bnz002" / "endrevbnz002", "3_3" / "3-3")
-    same_doi = _both(doi_a, doi_b) & ((doi_a == doi_b) | (_letters_and_digits(doi_a) == _letters_and_digits(doi_b)))
+    alnum_a, alnum_b = sides(p.DOI_ALNUM)
+    same_doi = _both(doi_a, doi_b) & ((doi_a == doi_b) | (alnum_a == alnum_b))
     wanted = np.flatnonzero(((same_venue_volume & same_page) | same_doi) & ~missing)
     if len(wanted):
         partial[wanted] = process.cpdist(title_a[wanted].tolist(), title_b[wanted].tolist(),
@@ -516,7 +517,7 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         TITLE_WEAK: np.logical_or(*sides(p.TITLE_WEAK)),
         SAME_DOI: same_doi,
         DOI_CONFLICT: (_both(stem_a, stem_b) & (stem_a != stem_b) & ~same_full_citation
-                       & ~_one_starts_the_other(stem_a, stem_b) & ~_only_letters_differ(doi_a, doi_b)),
+                       & ~_one_starts_the_other(stem_a, stem_b) & ~_only_letters_differ(doi_a, doi_b, *sides(p.DOI_DIGITS))),
         PMID_CONFLICT: _both(pmid_a, pmid_b) & (pmid_a != pmid_b),
         SAME_COCHRANE: _both(cochrane_a, cochrane_b) & (cochrane_a == cochrane_b),
         SAME_KEY: _both(key_a, key_b) & (key_a == key_b),

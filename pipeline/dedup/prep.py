@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from urllib.parse import unquote
 from collections.abc import Callable, Iterable
 
@@ -44,13 +45,15 @@ PROTOCOL = "protocol"  # "protocol" when the title announces a study protocol, e
 PART = "part"  # the part number a title declares ("Part II" -> "2"), "" when none
 TITLE_NUMBERS = "title_numbers"  # the numbers in the title, sorted and space-joined
 TITLE_WEAK = "title_weak"  # True when the title says too little to identify a work (see title_uninformative)
+DOI_ALNUM = "doi_alnum"  # the DOI's letters and digits only ("endrev/bnz002" and "endrevbnz002" agree)
+DOI_DIGITS = "doi_digits"  # the DOI's prefix and the digits of its suffix ("10.1000/12345678"), see doi_digits
 PAGES_AS_DATE = "pages_as_date"  # True when a spreadsheet turned the pages into a date (see pages_as_date)
 PAGE_RANGE_TEXT = "page_range_text"  # a range's first and last digits as written ("2-8", "-8" for "t-8"), else ""
 
 PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, ALT_TITLE, FAMILY, FIRST_AUTHOR, AUTHOR_SET, YEAR, JOURNAL,
                 VOLUME, ISSUE, PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, PMID, COCHRANE, KIND, MEETING_ABSTRACT,
                 NOTICE, PROTOCOL, PART, TITLE_NUMBERS, TITLE_WEAK, PAGES_AS_DATE,
-                PAGE_RANGE_TEXT]
+                PAGE_RANGE_TEXT, DOI_ALNUM, DOI_DIGITS]
 
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
 _FIRST_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}[\s\-]?\d+[A-Za-z]?|[ivxlcdmIVXLCDM]+)\b")
@@ -306,22 +309,30 @@ def venues_agree(venue_a: str, venue_b: str) -> bool:
     not count. Unknown names (empty, or only stop
     words) agree with anything.
     """
-    words_a = [word for word in venue_a.split() if word not in _VENUE_STOP_WORDS and not _ORDINAL.match(word)]
-    words_b = [word for word in venue_b.split() if word not in _VENUE_STOP_WORDS and not _ORDINAL.match(word)]
+    words_a, words_b = _venue_words(venue_a), _venue_words(venue_b)
     if not words_a or not words_b or words_a == words_b:
         return True
     short, long = sorted((words_a, words_b), key=len)
-    for words, other in ((words_a, words_b), (words_b, words_a)):
-        if len(words) >= 3 and any(len(token) >= 3 and _abbreviates(token, words) for token in other):
-            return True
     position = 0
     for word in short:
         while position < len(long) and not (long[position].startswith(word) or word.startswith(long[position])):
             position += 1
         if position == len(long):
-            return False
+            break
         position += 1
-    return True
+    else:
+        return True
+    for words, other in ((words_a, words_b), (words_b, words_a)):
+        if len(words) >= 3 and any(len(token) >= max(3, len(words)) and token[0] == words[0][0]
+                                   and _abbreviates(token, list(words)) for token in other):
+            return True
+    return False
+
+
+@lru_cache(maxsize=65536)
+def _venue_words(venue: str) -> tuple[str, ...]:
+    """The words of a folded venue name that count (no stop words, numbers or ordinals)."""
+    return tuple(word for word in venue.split() if word not in _VENUE_STOP_WORDS and not _ORDINAL.match(word))
 
 
 _DOI_PART_SUFFIX = re.compile(r"\.[gts]\d{3,4}$")  # a figure, table or supplement of an article (PLoS)
@@ -334,6 +345,19 @@ def doi_stem(doi_norm: str) -> str:
     """A normalised DOI without a figure / table suffix (".g001") and without punctuation, so that
     the same DOI typed "3-12" or "3_12", "jas.2013" or "jas2013" has one stem."""
     return _NOT_ALPHANUMERIC.sub("", _DOI_PART_SUFFIX.sub("", doi_norm or ""))
+
+
+MIN_DOI_DIGITS = 6  # digits a DOI suffix needs before a difference in its letters alone is read as a typo
+_NOT_DIGIT = re.compile(r"\D+")
+
+
+def doi_digits(doi_norm: str) -> str:
+    """A DOI's registrant prefix and the digits of its suffix ("10.1093/pp-2018-0124" ->
+    "10.1093/20180124"), "" with fewer than MIN_DOI_DIGITS digits: two DOIs that differ only in
+    letters ("pp-2018-0124" / "pap-2018-0124") have one."""
+    prefix, _, suffix = (doi_norm or "").partition("/")
+    digits = _NOT_DIGIT.sub("", suffix)
+    return f"{prefix}/{digits}" if len(digits) >= MIN_DOI_DIGITS else ""
 
 
 def cochrane_number(doi_norm: str, pages: str, journal: str) -> str:
@@ -534,6 +558,24 @@ def _map_unique(values: pd.Series, function: Callable[[str], object]) -> np.ndar
     return np.fromiter((lookup[value] for value in values.to_numpy(dtype=object)), dtype=object, count=len(values))
 
 
+def _map_rows(records: pd.DataFrame, names: list[str], function: Callable[..., object]) -> np.ndarray:
+    """``function`` of the named cells of each row, once per distinct combination of them."""
+    memo: dict[tuple, object] = {}
+    out = np.empty(len(records), dtype=object)
+    for row, cells in enumerate(zip(*(records[name].to_numpy(dtype=object) for name in names))):
+        try:
+            out[row] = memo[cells]
+        except KeyError:
+            out[row] = memo[cells] = function(*cells)
+    return out
+
+
+def _cochrane_cells(doi: str, pages: str, journal: str) -> str:
+    if "14651858" not in (doi or "") and "ochrane" not in (journal or "").lower():
+        return ""  # neither a Cochrane DOI nor a Cochrane journal (most records)
+    return cochrane_number(doi_value(doi), pages, journal)
+
+
 def prep(records: pd.DataFrame) -> pd.DataFrame:
     """Matching fields for every record, one row per record, sorted by ``record_id``."""
     titles = pd.Series(_map_unique(records[col.TITLE], match_title), dtype=object)
@@ -551,22 +593,16 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         JOURNAL: _map_unique(records[col.JOURNAL], journal_value),
         VOLUME: _map_unique(records[col.VOLUME], volume_value),
         ISSUE: _map_unique(records[col.ISSUE], simple_value),
-        PAGE_START: _texts(page_start_of(start, pages)
-                           for start, pages in zip(records[col.PAGE_START], records[col.PAGES])),
-        PAGE_END: _texts(page_end_of(start, end, pages) for start, end, pages
-                         in zip(records[col.PAGE_START], records[col.PAGE_END], records[col.PAGES])),
-        SUPPLEMENT: _texts(supplement_of(volume, issue)
-                           for volume, issue in zip(records[col.VOLUME], records[col.ISSUE])),
+        PAGE_START: _map_rows(records, [col.PAGE_START, col.PAGES], page_start_of),
+        PAGE_END: _map_rows(records, [col.PAGE_START, col.PAGE_END, col.PAGES], page_end_of),
+        SUPPLEMENT: _map_rows(records, [col.VOLUME, col.ISSUE], supplement_of),
         DOI: _map_unique(records[col.DOI], doi_value),
         PMID: _map_unique(records[col.PMID], pmid_value),
-        COCHRANE: _texts(cochrane_number(doi_value(doi), pages, journal)
-                         for doi, pages, journal in zip(records[col.DOI], records[col.PAGES], records[col.JOURNAL])),
+        COCHRANE: _map_rows(records, [col.DOI, col.PAGES, col.JOURNAL], _cochrane_cells),
         KIND: _map_unique(records[col.ENTRY_TYPE], kind_of),
-        MEETING_ABSTRACT: _texts(meeting_abstract(*fields) for fields in
-                                 zip(records[col.ENTRY_TYPE], records[col.JOURNAL], records[col.VOLUME],
-                                     records[col.ISSUE], records[col.PAGES])),
-        NOTICE: _texts(notice_kind(title, types)
-                       for title, types in zip(records[col.TITLE], records[col.PUBLICATION_TYPES])),
+        MEETING_ABSTRACT: _map_rows(records, [col.ENTRY_TYPE, col.JOURNAL, col.VOLUME, col.ISSUE, col.PAGES],
+                                    meeting_abstract),
+        NOTICE: _map_rows(records, [col.TITLE, col.PUBLICATION_TYPES], notice_kind),
         PROTOCOL: _texts(map(protocol_of, titles)),
         PART: _texts(map(part_number, titles)),
         TITLE_NUMBERS: _texts(map(title_numbers, titles)),
@@ -574,12 +610,12 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         PAGES_AS_DATE: _map_unique(records[col.PAGES], pages_as_date).astype(bool),
         PAGE_RANGE_TEXT: _map_unique(records[col.PAGES], page_range_text),
     })
-    damaged = np.fromiter((pages_damaged(pages, start, year) for pages, start, year
-                           in zip(records[col.PAGES], records[col.PAGE_START], records[col.YEAR])),
-                          dtype=bool, count=len(records))
+    damaged = _map_rows(records, [col.PAGES, col.PAGE_START, col.YEAR], pages_damaged).astype(bool)
     for name in (PAGE_START, PAGE_END, PAGE_RANGE_TEXT):
         frame[name] = np.where(damaged, "", frame[name]).astype(object)
-    frame[DOI_STEM] = _texts(map(doi_stem, frame[DOI]))
+    frame[DOI_STEM] = _map_unique(frame[DOI], doi_stem)
+    frame[DOI_ALNUM] = _map_unique(frame[DOI], lambda doi: _NOT_ALPHANUMERIC.sub("", doi))
+    frame[DOI_DIGITS] = _map_unique(frame[DOI], doi_digits)
     # a volume that is only the publication year ("2016" for Harvard Business Review's 94) is no volume
     frame[VOLUME] = np.where(frame[VOLUME] == frame[YEAR].astype(str), "", frame[VOLUME]).astype(object)
     return frame[PREP_COLUMNS].sort_values(RECORD_ID, kind="stable").reset_index(drop=True)
