@@ -13,7 +13,6 @@ one (see :mod:`pipeline.dedup.cluster`). Tuning is adding a feature column in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -336,7 +335,7 @@ def first_authors_agree(family_a: np.ndarray, family_b: np.ndarray, name_a: np.n
     """Whether the first authors are the same person, allowing for the ways databases write names:
     equal family slugs; similar ones (ratio >= AUTHOR_SIMILAR: "Builova" / "Bu?lova"); one of at
     least three letters inside the other ("Joode" / "De Joode"); or one's family among the other's
-    names (swapped family and given names: "Kang, Si Hyun" / "Si Hyun Kang")."""
+    first words (prep.FIRST_AUTHOR: swapped family and given names, "Kang, Si Hyun" / "Si Hyun Kang")."""
     known = _both(family_a, family_b)
     if not len(family_a):
         return known

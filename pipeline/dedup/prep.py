@@ -25,7 +25,10 @@ RECORD_KEY = col.RECORD_KEY
 TITLE = "title_norm"  # see match_title
 ALT_TITLE = "alt_title"  # see alternative_title: a title given beside the main one in brackets, else ""
 FAMILY = "family"  # first author's family slug; "" when there is no author
-FIRST_AUTHOR = "first_author"  # first author's family and given names, folded; "" when none
+# the first NAME_WORDS words of the first author's family and given names, folded; "" when none (an
+# author list run into one name goes on with other persons' names, which say nothing of the first)
+FIRST_AUTHOR = "first_author"
+NAME_WORDS = 4
 AUTHOR_SET = "author_set"  # every author's family slug, sorted and space-joined; "" for fewer than two authors
 YEAR = "year_int"  # publication year, -1 when unknown
 JOURNAL = "journal_folded"
@@ -191,7 +194,8 @@ def author_fields(authors_json: str) -> tuple[str, str, str]:
     people = _people_named(authors_json)
     family, given = people[0] if people else ("", "")
     slug = fold(family).replace(" ", "")
-    first = ("", "") if slug in _NO_AUTHOR else (slug, fold(f"{family} {given}"))
+    name = " ".join(fold(f"{family} {given}").split()[:NAME_WORDS])
+    first = ("", "") if slug in _NO_AUTHOR else (slug, name)
     slugs = {fold(person_family).replace(" ", "") for person_family, _ in people} - _NO_AUTHOR - {""}
     return first[0], first[1], " ".join(sorted(slugs)) if len(slugs) >= 2 else ""
 
