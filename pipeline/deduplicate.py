@@ -50,6 +50,7 @@ from pipeline.dedup.merge import (STUDY_COLUMNS, completeness, filled_fields, jo
 from pipeline.errors import CheckError, DecisionError, PipelineError
 from pipeline.io import dumps
 from pipeline.keys import find_doi, record_key
+from pipeline.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -148,37 +149,70 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
     if decisions is not None:
         decisions = validate_duplicate_decisions(decisions, "duplicate decisions")
         _log_unmatched(decisions, set(work[col.RECORD_KEY]))
-    frame = p.prep(work)
-    candidates = candidate_pairs(frame, decision_pairs(frame, decisions))
-    clusters, decided = cluster(len(frame), match(frame, candidates, settings, decisions))
-    ordered = work.iloc[frame[p.INPUT_ROW].to_numpy()].reset_index(drop=True)
-    filled_by_field = filled_fields(ordered)
-    kept = kept_positions(clusters.label, completeness(filled_by_field))
-    rules, parents = join_trail(kept, clusters.joins)
-    study = study_ids(ordered, clusters.label, frame[p.FAMILY].to_numpy(), frame[p.YEAR].to_numpy())
-    record_ids = frame[p.RECORD_ID].to_numpy()
-    positions = np.arange(len(frame))
-    by_input_row = np.empty(len(frame), dtype=np.int64)
-    by_input_row[frame[p.INPUT_ROW].to_numpy()] = positions
-    dedup = pd.DataFrame({
-        col.STUDY_ID: study,
-        col.IS_DUPLICATE: np.where(kept != positions, TRUE, FALSE),
-        col.DEDUP_RULE: rules,
-        col.DEDUP_WITH: np.where(parents >= 0, record_ids[np.maximum(parents, 0)], ""),
-    }).iloc[by_input_row]
-    records_out = records.drop(columns=[c for c in col.DEDUP_COLUMNS if c in records.columns]).copy()
-    for name in col.DEDUP_COLUMNS:
-        records_out[name] = dedup[name].to_numpy(dtype=object)
-    pairs = pd.DataFrame({
-        RECORD_ID_A: record_ids[decided[POS_A].to_numpy()],
-        RECORD_ID_B: record_ids[decided[POS_B].to_numpy()],
-        KEY_A: decided[KEY_A].to_numpy(),
-        KEY_B: decided[KEY_B].to_numpy(),
-        TITLE_SCORE: [f"{score:.1f}" for score in np.round(decided[TITLE_SCORE].to_numpy(dtype=float), 1)],
-        OUTCOME: decided[OUTCOME].to_numpy(),
-        RULE: decided[RULE].to_numpy(),
-    }, columns=PAIR_COLUMNS).sort_values([RECORD_ID_A, RECORD_ID_B], kind="stable").reset_index(drop=True)
-    return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
+    with Progress("deduplicate", log) as progress:
+        frame = _prep(work, progress)
+        progress.start("blocking", 0, "records")
+        candidates = candidate_pairs(frame, decision_pairs(frame, decisions))
+        decided = _match(frame, candidates, settings, decisions, progress)
+        progress.start("clustering", 0, "records")
+        clusters, decided = cluster(len(frame), decided)
+        progress.start("merging", 0, "records")
+        ordered = work.iloc[frame[p.INPUT_ROW].to_numpy()].reset_index(drop=True)
+        filled_by_field = filled_fields(ordered)
+        kept = kept_positions(clusters.label, completeness(filled_by_field))
+        rules, parents = join_trail(kept, clusters.joins)
+        study = study_ids(ordered, clusters.label, frame[p.FAMILY].to_numpy(), frame[p.YEAR].to_numpy())
+        record_ids = frame[p.RECORD_ID].to_numpy()
+        positions = np.arange(len(frame))
+        by_input_row = np.empty(len(frame), dtype=np.int64)
+        by_input_row[frame[p.INPUT_ROW].to_numpy()] = positions
+        dedup = pd.DataFrame({
+            col.STUDY_ID: study,
+            col.IS_DUPLICATE: np.where(kept != positions, TRUE, FALSE),
+            col.DEDUP_RULE: rules,
+            col.DEDUP_WITH: np.where(parents >= 0, record_ids[np.maximum(parents, 0)], ""),
+        }).iloc[by_input_row]
+        records_out = records.drop(columns=[c for c in col.DEDUP_COLUMNS if c in records.columns]).copy()
+        for name in col.DEDUP_COLUMNS:
+            records_out[name] = dedup[name].to_numpy(dtype=object)
+        pairs = pd.DataFrame({
+            RECORD_ID_A: record_ids[decided[POS_A].to_numpy()],
+            RECORD_ID_B: record_ids[decided[POS_B].to_numpy()],
+            KEY_A: decided[KEY_A].to_numpy(),
+            KEY_B: decided[KEY_B].to_numpy(),
+            TITLE_SCORE: [f"{score:.1f}" for score in np.round(decided[TITLE_SCORE].to_numpy(dtype=float), 1)],
+            OUTCOME: decided[OUTCOME].to_numpy(),
+            RULE: decided[RULE].to_numpy(),
+        }, columns=PAIR_COLUMNS).sort_values([RECORD_ID_A, RECORD_ID_B], kind="stable").reset_index(drop=True)
+        return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
+
+
+PREP_CHUNK = 100_000  # records prepared at a time (progress, and the per-step arrays stay small)
+MATCH_CHUNK = 1_000_000  # candidate pairs compared at a time
+
+
+def _prep(work: pd.DataFrame, progress: Progress) -> pd.DataFrame:
+    """:func:`pipeline.dedup.prep.prep` in chunks of PREP_CHUNK records, the same frame."""
+    progress.start("prep", len(work), "records")
+    parts = []
+    for start in range(0, max(len(work), 1), PREP_CHUNK):
+        part = p.prep(work.iloc[start:start + PREP_CHUNK])
+        part[p.INPUT_ROW] += start
+        parts.append(part)
+        progress.advance(len(part))
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return frame.sort_values(p.RECORD_ID, kind="stable").reset_index(drop=True)
+
+
+def _match(frame: pd.DataFrame, candidates: pd.DataFrame, settings: DedupSettings, decisions: pd.DataFrame | None,
+           progress: Progress) -> pd.DataFrame:
+    """:func:`pipeline.dedup.match.match` in chunks of MATCH_CHUNK pairs, the same table."""
+    progress.start("pair comparison", len(candidates), "pairs")
+    parts = []
+    for start in range(0, max(len(candidates), 1), MATCH_CHUNK):
+        parts.append(match(frame, candidates.iloc[start:start + MATCH_CHUNK], settings, decisions))
+        progress.advance(len(parts[-1]))
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def native_ids(records: pd.DataFrame) -> np.ndarray:

@@ -183,7 +183,8 @@ def markdown(report: dict) -> str:
              f"Run {report['date']} with `{report['command']}` on {', '.join(report['sets'])}. One record of every "
              f"true duplicate group and {SINGLE_SHARE:.0%} of the other records damaged per kind (seed "
              f"{report['seed']}); points = sensitivity lost against the clean run, times 100. Clean: "
-             f"TP {report['clean']['tp']}, FP {report['clean']['fp']}, sensitivity {report['clean']['sensitivity']:.4f}.",
+             f"TP {report['clean']['tp']}, FP {report['clean']['fp']}, "
+             f"sensitivity {report['clean']['sensitivity']:.4f}.",
              "", "| damage | records damaged | TP | FP | recall lost (points) | false merges made | acceptance |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for kind, row in report["kinds"].items():

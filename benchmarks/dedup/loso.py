@@ -6,9 +6,10 @@ Nothing here may be chosen by looking at the set it is scored on. For each share
 turn, the other sets (the training sets) choose:
 
 - the thresholds (``title_duplicate``, ``title_maybe``, ``max_year_gap`` of
-  :class:`pipeline.config.DedupSettings`) from the grid ``GRID``: the setting with the most true
-  duplicates found on the training sets with no false merge there, ties going to the setting
-  nearest the defaults;
+  :class:`pipeline.config.DedupSettings`) from the grid ``GRID``: among the settings with no false
+  merge on the training sets, the one nearest the defaults whose true duplicates found are within
+  one standard error of the best (the one-standard-error rule: a gain smaller than the noise of
+  the count is not worth a less conservative setting; SE = sqrt(TP * (1 - sensitivity)));
 - the duplicate rules: with those thresholds, each automatic duplicate rule is switched off in
   turn, and a rule that makes any false merge on the training sets is left out. (Vetoes are the
   issue's explicit non-duplicate rules; they are never dropped to gain recall.)
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import json
 import logging
 import sys
@@ -95,7 +97,9 @@ def choose(training: list[PreparedSet]) -> tuple[DedupSettings, tuple[str, ...]]
     safe = [(settings, *_totals(training, settings)) for settings in GRID]
     allowed = [(settings, tp) for settings, tp, fp in safe if fp == 0] or [(DEFAULT, 0)]
     best = max(tp for _, tp in allowed)
-    settings = min((candidate for candidate, tp in allowed if tp == best), key=_distance)
+    duplicates = sum(prepared.score(DEFAULT)["true_duplicates"] for prepared in training)
+    error = math.sqrt(best * max(0.0, 1 - best / duplicates)) if duplicates else 0.0
+    settings = min((candidate for candidate, tp in allowed if tp >= best - error), key=_distance)
     dropped = tuple(rule for rule in CHECKED_RULES if _totals(training, settings, (rule,))[1]
                     < _totals(training, settings)[1])
     return settings, dropped

@@ -126,7 +126,8 @@ def _title_author_year(features: pd.DataFrame, settings: DedupSettings) -> np.nd
 
 
 def _same_record_key(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
-    content_key_holds = ~_values(features, TITLE_MISSING) & ~_values(features, TITLE_WEAK) & _no_venue_conflict(features)
+    content_key_holds = (~_values(features, TITLE_MISSING) & ~_values(features, TITLE_WEAK)
+                         & _no_venue_conflict(features))
     return _values(features, SAME_KEY) & (~_values(features, REF_KEY) | content_key_holds)
 
 
@@ -516,7 +517,8 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         TITLE_WEAK: np.logical_or(*sides(p.TITLE_WEAK)),
         SAME_DOI: same_doi,
         DOI_CONFLICT: (_both(stem_a, stem_b) & (stem_a != stem_b) & ~same_full_citation
-                       & ~_one_starts_the_other(stem_a, stem_b) & ~_only_letters_differ(doi_a, doi_b, *sides(p.DOI_DIGITS))),
+                       & ~_one_starts_the_other(stem_a, stem_b)
+                       & ~_only_letters_differ(doi_a, doi_b, *sides(p.DOI_DIGITS))),
         PMID_CONFLICT: _both(pmid_a, pmid_b) & (pmid_a != pmid_b),
         SAME_COCHRANE: _both(cochrane_a, cochrane_b) & (cochrane_a == cochrane_b),
         SAME_KEY: _both(key_a, key_b) & (key_a == key_b),
