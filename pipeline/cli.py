@@ -60,7 +60,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         exports = [(s.id, str(_review_path(args, s.path)), s.format, s.encoding) for s in settings.sources]
         shown = {str(_review_path(args, s.path)): s.path for s in settings.sources}
     frames = []
-    for source, path, fmt, encoding in exports:
+    for source, path, fmt, encoding in ingest.with_progress(exports, frames):
         label = path if args.files else shown[path]
         try:
             data = Path(path).read_bytes()
