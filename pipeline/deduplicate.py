@@ -187,7 +187,7 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
         return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
 
 
-PREP_CHUNK = 100_000  # records prepared at a time (progress, and the per-step arrays stay small)
+PREP_CHUNK = 50_000  # records prepared at a time (progress, and the per-step arrays stay small)
 MATCH_CHUNK = 1_000_000  # candidate pairs compared at a time
 
 
