@@ -36,6 +36,7 @@ from score import pooled, score  # noqa: E402  (a script beside this one, not a 
 BIB_DEDUPE_VERSION = "0.11.0"
 TOOLS = ("bib-dedupe", "ours")
 COMMAND = ".venv/bin/python benchmarks/dedup/run.py"
+COMPANIONS = ("LOSO.md", "CORRUPT.md", "SCALE.md")  # written by loso.py, corrupt.py and scale.py
 log = logging.getLogger("benchmarks.dedup")
 
 
@@ -126,7 +127,15 @@ def markdown(report: dict) -> str:
         srsr = report["sets"]["srsr"]
         lines += ["", f"srsr time: bib-dedupe {srsr['bib-dedupe']['seconds']:.1f} s, this pipeline "
                       f"{srsr['ours']['seconds']:.1f} s: {srsr['bib-dedupe']['seconds'] / srsr['ours']['seconds']:.1f}"
-                      f"x faster (wall {srsr['bib-dedupe']['wall_seconds'] / srsr['ours']['wall_seconds']:.1f}x)."]
+                      f"x faster (wall {srsr['bib-dedupe']['wall_seconds'] / srsr['ours']['wall_seconds']:.1f}x); "
+                      f"peak memory {srsr['ours']['peak_mib']:.0f} MiB against {srsr['bib-dedupe']['peak_mib']:.0f} MiB "
+                      f"({srsr['ours']['peak_mib'] / srsr['bib-dedupe']['peak_mib']:.2f} of it)."
+                      + (f" Load average (1, 5, 15 min) when the run began: {report['load']}." if "load" in report else "")]
+    for other in COMPANIONS:  # the other benchmarks' latest results, so that RESULTS.md holds every number
+        path = HERE / other
+        if path.is_file():
+            text = path.read_text(encoding="utf-8").strip()
+            lines += ["", "#" + text if text.startswith("# ") else text]
     return "\n".join(lines) + "\n"
 
 
@@ -135,12 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "dedup")
     parser.add_argument("--sets", nargs="*", help="only these sets (default: every set in --data)")
     parser.add_argument("--venv", type=Path, default=default_venv())
+    parser.add_argument("--render", action="store_true",
+                        help="only write RESULTS.md again from results.json and the companion results")
     parser.add_argument("--tools", nargs="*", choices=TOOLS, default=list(TOOLS),
                         help="only these tools (a run without bib-dedupe prints its scores and writes nothing)")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json and RESULTS.md")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/evidence-pipeline-dedup-benchmark"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    if args.render:
+        report = json.loads((args.out / "results.json").read_text(encoding="utf-8"))
+        (args.out / "RESULTS.md").write_text(markdown(report), encoding="utf-8")
+        return 0
     if not args.data.is_dir():
         raise SystemExit(f"ERROR: benchmark data folder {args.data} not found; pass --data")
     tools = [tool for tool in TOOLS if tool in args.tools]
@@ -149,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                     "command": COMMAND + (f" --sets {' '.join(args.sets)}" if args.sets else ""),
-                    "bib_dedupe_version": BIB_DEDUPE_VERSION, "sets": {}}
+                    "bib_dedupe_version": BIB_DEDUPE_VERSION, "load": [round(value, 2) for value in os.getloadavg()],
+                    "sets": {}}
     for folder in benchmark_sets(args.data, args.sets):
         groups, ids = truth(folder)
         entry = {}

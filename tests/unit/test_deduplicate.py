@@ -535,3 +535,17 @@ def test_standalone_follows_a_reviewers_decision() -> None:
     assert apart["study_id"].nunique() == 2 and set(apart["decision"]) == {"kept"}
     assert together["study_id"].nunique() == 1
     assert sorted(zip(together["decision"], together["rule"])) == [("duplicate", "human_same"), ("kept", "")]
+
+
+@pytest.mark.parametrize(("cell", "doi"), [
+    ("10.1055/s-0035-1555824 [doi]", "10.1055/s-0035-1555824"),
+    ("S0161-813X(08)00230-1 [pii];10.1016/j.neuro.2008.10.003", "10.1016/j.neuro.2008.10.003"),
+    ("http://dx.doi.org/10.1080/07448481.2012.123", "10.1080/07448481.2012.123"),
+    ("10.1000/abc.1; 10.1000/abc.2", "10.1000/abc.1"),
+    ("10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0",
+     "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0"),
+    ("S0161-813X(08)00230-1 [pii]", ""), ("", ""),
+], ids=["tag", "pii_first", "resolver", "two_dois", "sici_semicolon", "pii_only", "empty"])
+def test_find_doi_takes_the_doi_out_of_a_cell(cell: str, doi: str) -> None:
+    from pipeline.keys import find_doi
+    assert find_doi(cell) == doi
