@@ -44,7 +44,8 @@ from pipeline.config import DedupSettings
 from pipeline.dedup import prep as p
 from pipeline.dedup.block import POS_A, POS_B, candidate_pairs
 from pipeline.dedup.cluster import cluster
-from pipeline.dedup.match import DIFFERENT, KEY_A, KEY_B, OUTCOME, RULE, SAME, TITLE_SCORE, decision_pairs, match
+from pipeline.dedup.match import (DIFFERENT, KEY_A, KEY_B, OUTCOME, RANK, RULE, SAME, TITLE_SCORE, decision_pairs,
+                                  match)
 from pipeline.dedup.merge import (STUDY_COLUMNS, completeness, filled_fields, join_trail, kept_positions, study_ids,
                                   studies)
 from pipeline.errors import CheckError, DecisionError, PipelineError
@@ -188,7 +189,9 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
 
 
 PREP_CHUNK = 50_000  # records prepared at a time (progress, and the per-step arrays stay small)
-MATCH_CHUNK = 1_000_000  # candidate pairs compared at a time
+MATCH_CHUNK = 200_000  # candidate pairs compared at a time
+# what clustering and the pairs table need of a decided pair; the other features are dropped chunk by chunk
+DECIDED_COLUMNS = [POS_A, POS_B, KEY_A, KEY_B, TITLE_SCORE, RANK, RULE, OUTCOME]
 
 
 def _prep(work: pd.DataFrame, progress: Progress) -> pd.DataFrame:
@@ -206,11 +209,11 @@ def _prep(work: pd.DataFrame, progress: Progress) -> pd.DataFrame:
 
 def _match(frame: pd.DataFrame, candidates: pd.DataFrame, settings: DedupSettings, decisions: pd.DataFrame | None,
            progress: Progress) -> pd.DataFrame:
-    """:func:`pipeline.dedup.match.match` in chunks of MATCH_CHUNK pairs, the same table."""
+    """:func:`pipeline.dedup.match.match` in chunks of MATCH_CHUNK pairs, DECIDED_COLUMNS of its table."""
     progress.start("pair comparison", len(candidates), "pairs")
     parts = []
     for start in range(0, max(len(candidates), 1), MATCH_CHUNK):
-        parts.append(match(frame, candidates.iloc[start:start + MATCH_CHUNK], settings, decisions))
+        parts.append(match(frame, candidates.iloc[start:start + MATCH_CHUNK], settings, decisions)[DECIDED_COLUMNS])
         progress.advance(len(parts[-1]))
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
