@@ -19,7 +19,7 @@ import io
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -99,6 +99,7 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
         raise PipelineError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x})", where=f"{path}:{line}",
                             fix="save it as UTF-8 CSV (in Excel: CSV UTF-8)") from None
     _check_row_lengths(text, path, what)
+    del text  # a large table's text is as big as its bytes; pandas parses the bytes
     try:
         frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
     except pd.errors.EmptyDataError:
@@ -114,6 +115,28 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
     return restore(frame) if _QUOTED_FORMULA.search(data) else frame
 
 
+def _bare_carriage_return(text: str) -> bool:
+    """Whether a carriage return in ``text`` is not followed by a line feed."""
+    position = text.find("\r")
+    while position >= 0:
+        if text[position + 1:position + 2] != "\n":
+            return True
+        position = text.find("\r", position + 1)
+    return False
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each with its line end, one at a time."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
+
+
 def _check_row_lengths(text: str, path: Path, what: str) -> None:
     """No row has more cells than the header has columns.
 
@@ -122,7 +145,10 @@ def _check_row_lengths(text: str, path: Path, what: str) -> None:
     tokenizer message without the file's line. A row with fewer cells is read with its last
     cells empty, as a hand-written CSV means it.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    text = text.removeprefix("\ufeff")
+    # lines one at a time (a StringIO would hold the whole text again, four bytes a character); a
+    # file with bare carriage returns is split as StringIO splits it
+    reader = csv.reader(io.StringIO(text, newline="") if _bare_carriage_return(text) else _lines(text))
     try:
         header = next(reader, None)
         if header is None:
