@@ -34,7 +34,9 @@ order and survives reruns that add records to the cluster without bringing a sma
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -188,34 +190,68 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
         return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
 
 
-PREP_CHUNK = 50_000  # records prepared at a time (progress, and the per-step arrays stay small)
-MATCH_CHUNK = 200_000  # candidate pairs compared at a time
+PREP_CHUNK = 50_000  # at most this many records prepared at a time (progress; the per-step arrays stay small)
+MATCH_CHUNK = 200_000  # at most this many candidate pairs compared at a time
+WORKERS = 2  # processes that prepare and compare chunks at once (forked, where the platform can fork)
 # what clustering and the pairs table need of a decided pair; the other features are dropped chunk by chunk
 DECIDED_COLUMNS = [POS_A, POS_B, KEY_A, KEY_B, TITLE_SCORE, RANK, RULE, OUTCOME]
 
+_CHUNK_INPUT: tuple = ()  # in a worker process only: what its chunks are cut from (see _in_workers)
+
+
+def _take(inputs: tuple) -> None:
+    global _CHUNK_INPUT
+    _CHUNK_INPUT = inputs
+
+
+def _prep_chunk(bounds: tuple[int, int]) -> pd.DataFrame:
+    work = _CHUNK_INPUT[0]
+    part = p.prep(work.iloc[bounds[0]:bounds[1]])
+    part[p.INPUT_ROW] += bounds[0]
+    return part
+
+
+def _match_chunk(bounds: tuple[int, int]) -> pd.DataFrame:
+    frame, candidates, settings, decisions = _CHUNK_INPUT
+    return match(frame, candidates.iloc[bounds[0]:bounds[1]], settings, decisions)[DECIDED_COLUMNS]
+
+
+def _in_workers(function: Callable[[tuple[int, int]], pd.DataFrame], inputs: tuple, size: int, most: int,
+                progress: Progress) -> pd.DataFrame:
+    """``function`` over chunks of ``size`` rows of ``inputs[0]`` (at most ``most`` each, and at least
+    one per worker), run by WORKERS forked processes, which inherit ``inputs`` without copying; the
+    chunks' tables are joined in chunk order, so the result does not depend on the workers."""
+    step = max(1, min(most, -(-size // WORKERS)))
+    chunks = [(start, min(start + step, size)) for start in range(0, max(size, 1), step)]
+    parts = []
+    if WORKERS > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(WORKERS, initializer=_take, initargs=(inputs,)) as pool:
+            for part in pool.imap(function, chunks):
+                parts.append(part)
+                progress.advance(len(part))
+    else:
+        _take(inputs)
+        try:
+            for chunk in chunks:
+                parts.append(function(chunk))
+                progress.advance(len(parts[-1]))
+        finally:
+            _take(())
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
 
 def _prep(work: pd.DataFrame, progress: Progress) -> pd.DataFrame:
-    """:func:`pipeline.dedup.prep.prep` in chunks of PREP_CHUNK records, the same frame."""
+    """:func:`pipeline.dedup.prep.prep` in chunks of records, the same frame."""
     progress.start("prep", len(work), "records")
-    parts = []
-    for start in range(0, max(len(work), 1), PREP_CHUNK):
-        part = p.prep(work.iloc[start:start + PREP_CHUNK])
-        part[p.INPUT_ROW] += start
-        parts.append(part)
-        progress.advance(len(part))
-    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    frame = _in_workers(_prep_chunk, (work,), len(work), PREP_CHUNK, progress)
     return frame.sort_values(p.RECORD_ID, kind="stable").reset_index(drop=True)
 
 
 def _match(frame: pd.DataFrame, candidates: pd.DataFrame, settings: DedupSettings, decisions: pd.DataFrame | None,
            progress: Progress) -> pd.DataFrame:
-    """:func:`pipeline.dedup.match.match` in chunks of MATCH_CHUNK pairs, DECIDED_COLUMNS of its table."""
+    """:func:`pipeline.dedup.match.match` in chunks of pairs, DECIDED_COLUMNS of its table."""
     progress.start("pair comparison", len(candidates), "pairs")
-    parts = []
-    for start in range(0, max(len(candidates), 1), MATCH_CHUNK):
-        parts.append(match(frame, candidates.iloc[start:start + MATCH_CHUNK], settings, decisions)[DECIDED_COLUMNS])
-        progress.advance(len(parts[-1]))
-    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return _in_workers(_match_chunk, (frame, candidates, settings, decisions), len(candidates), MATCH_CHUNK, progress)
 
 
 def native_ids(records: pd.DataFrame) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -395,14 +396,14 @@ def _venues_conflict(journal_a: np.ndarray, journal_b: np.ndarray) -> np.ndarray
     """Both journal names known and not one venue (prep.venues_agree), each distinct pair of names
     judged once (a few journals make most of the pairs)."""
     conflict = _both(journal_a, journal_b) & (journal_a != journal_b)
-    judged: dict[tuple[str, str], bool] = {}
     for position in np.flatnonzero(conflict):
-        names = (journal_a[position], journal_b[position])
-        found = judged.get(names)
-        if found is None:
-            found = judged[names] = not p.venues_agree(*names)
-        conflict[position] = found
+        conflict[position] = not _venues_agree(journal_a[position], journal_b[position])
     return conflict
+
+
+@lru_cache(maxsize=1 << 18)
+def _venues_agree(venue_a: str, venue_b: str) -> bool:
+    return p.venues_agree(venue_a, venue_b)
 
 
 def _cut_short(text: str, first: str, last: str) -> bool:
