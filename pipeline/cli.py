@@ -20,6 +20,7 @@ from pipeline import columns as col
 from pipeline import config as config_module
 from pipeline.errors import PipelineError
 from pipeline.io import read_table, write_json, write_table, write_text
+from pipeline.progress import Progress
 
 log = logging.getLogger("pipeline")
 
@@ -71,9 +72,11 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         except IsADirectoryError:
             raise PipelineError("is a folder, not an export file", where=label, fix="name the file itself") from None
         frames.append(formats.read_export(data, file=label, source=source, format=fmt, encoding=encoding))
-    records = ingest.ingest(frames)
-    out = Path(args.out)
-    write_table(records, out if out.suffix == ".csv" else out / "records.csv")
+    with Progress("ingest", log) as progress:
+        progress.start("joining and writing", len(frames), "exports")
+        records = ingest.ingest(frames)
+        out = Path(args.out)
+        write_table(records, out if out.suffix == ".csv" else out / "records.csv")
     log.info(ingest.summary(records))
 
 
@@ -81,17 +84,21 @@ def cmd_deduplicate(args: argparse.Namespace) -> None:
     from pipeline import deduplicate
 
     settings = _settings(args)
-    records = read_table(args.records, required=col.RECORD_COLUMNS, what="ingested records")
+    with Progress("deduplicate", log) as progress:
+        progress.start("reading records", 0)
+        records = read_table(args.records, required=col.RECORD_COLUMNS, what="ingested records")
     decisions = None
     if args.decisions:
         raw = read_table(args.decisions, what="duplicate decisions")
         decisions = deduplicate.validate_duplicate_decisions(raw, args.decisions)
     records_out, pairs, studies = deduplicate.deduplicate(records, settings.dedup, decisions)
     out = Path(args.out)
-    write_table(records_out, out / "records.csv")
-    write_table(pairs, out / "pairs.csv")
-    write_table(pairs[pairs["outcome"] == col.PairOutcome.MAYBE.value], out / "maybe_pairs.csv")
-    write_table(studies, out / "studies.csv")
+    with Progress("deduplicate", log) as progress:
+        progress.start("writing tables", 0)
+        write_table(records_out, out / "records.csv")
+        write_table(pairs, out / "pairs.csv")
+        write_table(pairs[pairs["outcome"] == col.PairOutcome.MAYBE.value], out / "maybe_pairs.csv")
+        write_table(studies, out / "studies.csv")
     log.info(deduplicate.summary(records_out, pairs))
 
 

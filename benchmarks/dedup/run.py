@@ -95,8 +95,55 @@ def truth(folder: Path) -> tuple[list[list[str]], list[str]]:
     return [group.split(";") for group in groups if group], ids.tolist()
 
 
+def _companion(name: str) -> dict:
+    path = HERE / name
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def acceptance(report: dict) -> list[str]:
+    """The acceptance checks of the held-out, damage, speed and scale benchmarks, one row each."""
+    rows = []
+    loso = _companion("loso.json")
+    for name, row in loso.get("sets", {}).items():
+        held, bib = row["held_out"], row.get("bib_dedupe") or {}
+        ok = held["fp"] == 0 and held["tp"] >= bib.get("tp", 0)
+        rows.append(f"| {name} held out | FP {held['fp']}, sensitivity {held['sensitivity']:.4f} (bib-dedupe "
+                    f"{bib.get('sensitivity', float('nan')):.4f}) | FP 0, sensitivity >= bib-dedupe's | "
+                    f"{'yes' if ok else 'no'} | `{loso['command']}` |")
+    corrupt = _companion("corrupt.json")
+    for kind, row in corrupt.get("kinds", {}).items():
+        ok = row["false_merges"] == 0 and row["points_lost"] <= 1.0
+        rows.append(f"| damage: {kind} | {row['false_merges']} false merges, {row['points_lost']:.2f} points of "
+                    f"recall lost | 0 false merges, <= 1 point | {'yes' if ok else 'no'} | `{corrupt['command']}` |")
+    srsr = report["sets"].get("srsr")
+    if srsr and "bib-dedupe" in srsr:
+        ratio = srsr["bib-dedupe"]["seconds"] / srsr["ours"]["seconds"]
+        memory = srsr["ours"]["peak_mib"] / srsr["bib-dedupe"]["peak_mib"]
+        rows.append(f"| srsr speed | {ratio:.1f}x faster ({srsr['ours']['seconds']:.1f} s vs "
+                    f"{srsr['bib-dedupe']['seconds']:.1f} s) | >= 25x | {'yes' if ratio >= 25 else 'no'} | "
+                    f"`{report['command']}` |")
+        rows.append(f"| srsr memory | {memory:.2f} of bib-dedupe's ({srsr['ours']['peak_mib']:.0f} vs "
+                    f"{srsr['bib-dedupe']['peak_mib']:.0f} MiB) | <= 0.20 | {'yes' if memory <= 0.2 else 'no'} | "
+                    f"`{report['command']}` |")
+    scale = _companion("scale.json")
+    if scale:
+        stages = scale["stages"].values()
+        total, peak = sum(stage["wall_seconds"] for stage in stages), max(stage["peak_mib"] for stage in stages)
+        gap = max(stage["progress_gap"] for stage in stages)
+        rows.append(f"| {scale['records']:,} records | {total:.0f} s, peak {peak} MiB, FP {scale['score']['fp']}, "
+                    f"sensitivity {scale['score']['sensitivity']:.4f} | <= 600 s, <= 8192 MiB | "
+                    f"{'yes' if total <= 600 and peak <= 8192 else 'no'} | `{scale['command']}` |")
+        rows.append(f"| progress lines | longest silence {gap:.0f} s | <= 10 s | {'yes' if gap <= 10 else 'no'} | "
+                    f"`{scale['command']}` |")
+    if not rows:
+        return []
+    return ["## Acceptance (issue 12)", "", "| check | measured | bar | met | command |", "|---|---|---|---|---|",
+            *rows, ""]
+
+
 def markdown(report: dict) -> str:
-    """RESULTS.md: one table per set, then the pooled scores and the srsr time ratio."""
+    """RESULTS.md: the acceptance checks, one table per set, the pooled scores and the srsr time ratio,
+    then the companion benchmarks' results."""
     lines = ["# Deduplication benchmark: this pipeline vs bib-dedupe", "",
              f"Run {report['date']} on {report['machine']} with `{report['command']}`; bib-dedupe "
              f"{report['bib_dedupe_version']} in its own environment. Automatic decisions only (maybe pairs "
@@ -104,7 +151,8 @@ def markdown(report: dict) -> str:
              "TP = duplicate correctly removed, FP = distinct study wrongly removed, FN = extra copy left in. "
              "Seconds: from records read to clusters made, inside the child process; wall: the whole child "
              "process. Peak MiB: ru_maxrss of the child process tree's largest process (bib-dedupe uses one "
-             "worker process per core; this pipeline runs on one core).", ""]
+             "worker process per core; this pipeline two forked processes for prep and pair comparison).", "",
+             *acceptance(report)]
     header = "| tool | TP | FP | FN | sensitivity | precision | F1 | seconds | wall s | peak MiB |"
     rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for name, entry in report["sets"].items():
