@@ -147,12 +147,13 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
     ``pairs`` has one row per candidate pair (PAIR_COLUMNS, sorted by record ids) with the rule
     that decided it; ``studies`` one row per cluster (STUDY_COLUMNS, sorted by study_id).
     """
-    _check_records(records)
-    work = records[USED_COLUMNS].fillna("").astype(str)
-    if decisions is not None:
-        decisions = validate_duplicate_decisions(decisions, "duplicate decisions")
-        _log_unmatched(decisions, set(work[col.RECORD_KEY]))
     with Progress("deduplicate", log) as progress:
+        progress.start("checking records", 0)
+        _check_records(records)
+        work = records[USED_COLUMNS].fillna("").astype(str)
+        if decisions is not None:
+            decisions = validate_duplicate_decisions(decisions, "duplicate decisions")
+            _log_unmatched(decisions, set(work[col.RECORD_KEY]))
         frame = _prep(work, progress)
         progress.start("blocking", 0, "records")
         candidates = candidate_pairs(frame, decision_pairs(frame, decisions))
