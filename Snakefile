@@ -7,25 +7,31 @@ code, so that upgrading the pipeline reruns every stage instead of leaving outpu
 would write differently.
 """
 
-import glob
 import hashlib
 import json
 from pathlib import Path
 
 import pipeline
-from pipeline.config import load_or_exit
+from pipeline import folder
+from pipeline.config import with_defaults, workflow_inputs
 
 
-# Validated before Snakemake reads it, so that a YAML error, a file that is not UTF-8 or a missing
-# export is reported as one ERROR line with the line of config.yaml, not as a workflow error.
-load_or_exit("config.yaml")
+# Checked before Snakemake reads it, so that a YAML error, a file that is not UTF-8, a missing
+# export or a folder where a decision file belongs is reported as one ERROR line saying what to
+# fix, not as a workflow error.
+folder.preflight("config.yaml")
 
 
 configfile: "config.yaml"
 
+config.update(with_defaults(config))
 EXPORTS = [source["path"] for source in config["sources"]]
-SCREENING = sorted(glob.glob("data/raw/decisions/screening/*.csv"))
-PUBLISHED = sorted(glob.glob("data/raw/published/*.csv"))
+SCREENING = workflow_inputs(f"{folder.SCREENING}/*.csv")
+PUBLISHED = workflow_inputs(f"{folder.PUBLISHED}/*.csv")
+# Optional files: a missing one is read as empty (an empty list here, and no path on the command line).
+DUPLICATES = folder.optional(folder.DUPLICATES)
+RESOLUTIONS = folder.optional(folder.RESOLUTIONS)
+EXTRACTION = folder.optional(folder.EXTRACTION)
 TABLES = [table["id"] for table in config.get("tables", [])]
 FIGURE_FORMATS = config.get("figures", {}).get("formats", ["svg", "png"])
 PRISMA_FORMATS = config.get("prisma", {}).get("formats", ["svg", "png"])
@@ -58,14 +64,14 @@ rule ingest:
     log:
         "data/processed/logs/ingest.log",
     shell:
-        "python -m pipeline ingest --config config.yaml -o {output.records} --log {log}"
+        "python -m pipeline ingest --config config.yaml -o {output.records:q} --log {log:q}"
 
 
 rule deduplicate:
     """Group duplicate records into studies; every merge names the rule that fired."""
     input:
         records=rules.ingest.output.records,
-        decisions="data/raw/decisions/duplicates.csv",
+        decisions=DUPLICATES,
     output:
         records="data/processed/deduplicate/records.csv",
         pairs="data/processed/deduplicate/pairs.csv",
@@ -77,8 +83,8 @@ rule deduplicate:
     log:
         "data/processed/logs/deduplicate.log",
     shell:
-        "python -m pipeline deduplicate --config config.yaml --records {input.records}"
-        " --decisions {input.decisions} -o data/processed/deduplicate --log {log}"
+        "python -m pipeline deduplicate --config config.yaml --records {input.records:q}"
+        " --decisions {input.decisions:q} -o data/processed/deduplicate --log {log:q}"
 
 
 rule screen:
@@ -87,7 +93,7 @@ rule screen:
         records=rules.deduplicate.output.records,
         studies=rules.deduplicate.output.studies,
         decisions=SCREENING,
-        resolutions="data/raw/decisions/resolutions.csv",
+        resolutions=RESOLUTIONS,
     output:
         records="data/processed/screen/records.csv",
         studies="data/processed/screen/studies.csv",
@@ -103,8 +109,8 @@ rule screen:
     log:
         "data/processed/logs/screen.log",
     shell:
-        "python -m pipeline screen --config config.yaml --records {input.records} --studies {input.studies}"
-        " --decisions {input.decisions} --resolutions {input.resolutions} -o data/processed/screen --log {log}"
+        "python -m pipeline screen --config config.yaml --records {input.records:q} --studies {input.studies:q}"
+        " --decisions {input.decisions:q} --resolutions {input.resolutions:q} -o data/processed/screen --log {log:q}"
 
 
 rule classify:
@@ -112,7 +118,7 @@ rule classify:
     from its title and publication types, and audit where the suggestion and the extraction part."""
     input:
         studies=rules.screen.output.studies,
-        extraction="data/raw/extraction.csv",
+        extraction=EXTRACTION,
     output:
         studies="data/processed/classify/studies.csv",
         interventions="data/processed/classify/interventions.csv",
@@ -124,8 +130,8 @@ rule classify:
     log:
         "data/processed/logs/classify.log",
     shell:
-        "python -m pipeline classify --config config.yaml --studies {input.studies}"
-        " --extraction {input.extraction} -o data/processed/classify --log {log}"
+        "python -m pipeline classify --config config.yaml --studies {input.studies:q}"
+        " --extraction {input.extraction:q} -o data/processed/classify --log {log:q}"
 
 
 rule prisma:
@@ -143,8 +149,8 @@ rule prisma:
     log:
         "data/processed/logs/prisma.log",
     shell:
-        "python -m pipeline prisma --config config.yaml --records {input.records}"
-        " -o data/processed/prisma --figures figures --log {log}"
+        "python -m pipeline prisma --config config.yaml --records {input.records:q}"
+        " -o data/processed/prisma --figures figures --log {log:q}"
 
 
 rule tables:
@@ -162,8 +168,8 @@ rule tables:
     log:
         "data/processed/logs/tables.log",
     shell:
-        "python -m pipeline tables --config config.yaml --classified {input.classified}"
-        " -o data/processed/tables --log {log}"
+        "python -m pipeline tables --config config.yaml --classified {input.classified:q}"
+        " -o data/processed/tables --log {log:q}"
 
 
 rule figures:
@@ -181,8 +187,8 @@ rule figures:
     log:
         "data/processed/logs/figures.log",
     shell:
-        "python -m pipeline figures --config config.yaml --classified {input.classified}"
-        " --tables data/processed/tables -o figures --log {log}"
+        "python -m pipeline figures --config config.yaml --classified {input.classified:q}"
+        " --tables data/processed/tables -o figures --log {log:q}"
 
 
 rule reconcile:
@@ -204,9 +210,9 @@ rule reconcile:
     log:
         "data/processed/logs/reconcile.log",
     shell:
-        "python -m pipeline reconcile --config config.yaml --published {input.published}"
-        " --tables data/processed/tables --prisma {input.counts} --classified {input.classified}"
-        " --studies {input.studies} -o data/processed/reconcile --log {log}"
+        "python -m pipeline reconcile --config config.yaml --published {input.published:q}"
+        " --tables data/processed/tables --prisma {input.counts:q} --classified {input.classified:q}"
+        " --studies {input.studies:q} -o data/processed/reconcile --log {log:q}"
 
 
 rule report:
@@ -216,7 +222,7 @@ rule report:
         studies=rules.screen.output.studies,
         pairs=rules.deduplicate.output.pairs,
         decisions=SCREENING,
-        resolutions="data/raw/decisions/resolutions.csv",
+        resolutions=RESOLUTIONS,
         classified=rules.classify.output.studies,
         interventions=rules.classify.output.interventions,
         audit=rules.classify.output.audit,
@@ -238,12 +244,12 @@ rule report:
     log:
         "data/processed/logs/report.log",
     shell:
-        "python -m pipeline report --config config.yaml --records {input.records} --studies {input.studies}"
-        " --pairs {input.pairs} --decisions {input.decisions} --resolutions {input.resolutions}"
-        " --classified {input.classified} --interventions {input.interventions} --audit {input.audit}"
-        " --prisma {input.counts} --tables {input.tables} --reconciled {input.reconciled}"
-        " --arithmetic {input.arithmetic} --agreement {input.agreement} --conflicts {input.conflicts}"
-        " --figures {input.diagram} {input.charts} -o {output.report} --log {log}"
+        "python -m pipeline report --config config.yaml --records {input.records:q} --studies {input.studies:q}"
+        " --pairs {input.pairs:q} --decisions {input.decisions:q} --resolutions {input.resolutions:q}"
+        " --classified {input.classified:q} --interventions {input.interventions:q} --audit {input.audit:q}"
+        " --prisma {input.counts:q} --tables {input.tables:q} --reconciled {input.reconciled:q}"
+        " --arithmetic {input.arithmetic:q} --agreement {input.agreement:q} --conflicts {input.conflicts:q}"
+        " --figures {input.diagram:q} {input.charts:q} -o {output.report:q} --log {log:q}"
 
 
 rule all:

@@ -23,7 +23,7 @@ from pipeline import columns as col
 from pipeline import suggest
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
-from pipeline.io import dumps, loads
+from pipeline.io import dumps, file_lines, loads
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +87,17 @@ def validate_extraction(extraction: pd.DataFrame, studies: pd.DataFrame, hierarc
                         file: str) -> pd.DataFrame:
     """Check the extraction sheet and resolve every row's key to its study.
 
-    Raises one :class:`DecisionError` for the first bad row (header is line 1, row ``i`` is
-    line ``i + 2``); further problems are logged. Returns the rows (key, field and value
+    Raises one :class:`DecisionError` for the first bad row, at its line in the file
+    (:func:`pipeline.io.file_lines`); further problems are logged. Returns the rows (key, field and value
     stripped of surrounding blanks) plus ``study_id`` and ``line``.
     """
     _check_header(extraction, file)
     frame = extraction.loc[:, col.EXTRACTION_COLUMNS].copy()
     for name in (KEY, FIELD, VALUE, NOTE):
         frame[name] = frame[name].astype(str).str.strip()
-    frame[col.LINE] = range(2, len(frame) + 2)
+    frame[col.LINE] = file_lines(extraction)
     index = _key_index(studies)
+    moved = {key for cell in studies.get(col.EARLIER_IDS, []) for key in str(cell).split(";")}
     design_ids = [d.id for d in hierarchy.designs]
     level_ids = [lv.id for lv in hierarchy.levels]
 
@@ -106,6 +107,8 @@ def validate_extraction(extraction: pd.DataFrame, studies: pd.DataFrame, hierarc
         where = f"{file}:{line}"
         study_ids = index.get(key, [])
         resolved.append(study_ids[0] if len(study_ids) == 1 else "")
+        if len(study_ids) == 1 and key != study_ids[0] and key in moved:
+            log.info("%s: study '%s' is now part of study '%s'; the value moved with it", where, key, study_ids[0])
         problem = (_row_problem(field, value, note, design_ids, level_ids)
                    or _key_problem(key, study_ids))
         if problem:
@@ -130,11 +133,13 @@ def _check_header(extraction: pd.DataFrame, file: str) -> None:
 
 
 def _key_index(studies: pd.DataFrame) -> dict[str, list[str]]:
-    """Map every study_id and every record key of a study to the study (or studies) it names."""
+    """Map every study_id, every record key of a study and every id the study had before (the
+    screen stage's ``earlier_ids``) to the study (or studies) it names."""
     study_ids = set(studies[col.STUDY_ID])
     index: dict[str, set[str]] = {sid: {sid} for sid in study_ids}
-    for study_id, keys in zip(studies[col.STUDY_ID], studies[RECORD_KEYS]):
-        for key in str(keys).split(";"):
+    earlier = studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index))
+    for study_id, keys, earlier_ids in zip(studies[col.STUDY_ID], studies[RECORD_KEYS], earlier):
+        for key in [*str(keys).split(";"), *str(earlier_ids).split(";")]:
             key = key.strip()
             if key and key not in study_ids:
                 index.setdefault(key, set()).add(study_id)

@@ -63,15 +63,10 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     frames = []
     for source, path, fmt, encoding in ingest.with_progress(exports, frames):
         label = path if args.files else shown[path]
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError:
-            fix = ("check the path on the command line" if args.files
-                   else "check the path in config.yaml (sources[].path) or add the file")
-            raise PipelineError("export file not found", where=label, fix=fix) from None
-        except IsADirectoryError:
-            raise PipelineError("is a folder, not an export file", where=label, fix="name the file itself") from None
-        frames.append(formats.read_export(data, file=label, source=source, format=fmt, encoding=encoding))
+        fix = ("check the path on the command line" if args.files
+               else "check the path in config.yaml (sources[].path) or add the file")
+        frames.append(formats.read_export_file(path, file=label, source=source, format=fmt, encoding=encoding,
+                                               missing_fix=fix))
     with Progress("ingest", log) as progress:
         progress.start("joining and writing", len(frames), "exports")
         records = ingest.ingest(frames)
@@ -89,7 +84,7 @@ def cmd_deduplicate(args: argparse.Namespace) -> None:
         records = read_table(args.records, required=col.RECORD_COLUMNS, what="ingested records")
     decisions = None
     if args.decisions:
-        raw = read_table(args.decisions, what="duplicate decisions")
+        raw = read_table(args.decisions, what="duplicate decisions", line_numbers=True)
         decisions = deduplicate.validate_duplicate_decisions(raw, args.decisions)
     records_out, pairs, studies = deduplicate.deduplicate(records, settings.dedup, decisions)
     out = Path(args.out)
@@ -118,18 +113,17 @@ def cmd_dedupe(args: argparse.Namespace) -> None:
     frames = []
     for path in args.files:
         source = Path(path).stem
-        if not Path(path).is_file():
-            raise PipelineError("export file not found", where=path, fix="check the path and name the file itself")
-        header = _csv_header(path) if Path(path).suffix.lower() == ".csv" else []
+        header = _csv_header(path) if Path(path).suffix.lower() == ".csv" and Path(path).is_file() else []
         if deduplicate.is_benchmark_table(header):
             table = read_table(path, what="benchmark-layout table")
             frames.append(deduplicate.records_from_benchmark(table, source).assign(**{col.FILE: path}))
         else:
-            frames.append(formats.read_export(Path(path).read_bytes(), file=path, source=source))
+            frames.append(formats.read_export_file(path, file=path, source=source,
+                                                   missing_fix="check the path and name the file itself"))
     decisions = None
     if args.decisions:
-        decisions = deduplicate.validate_duplicate_decisions(read_table(args.decisions, what="duplicate decisions"),
-                                                             args.decisions)
+        raw = read_table(args.decisions, what="duplicate decisions", line_numbers=True)
+        decisions = deduplicate.validate_duplicate_decisions(raw, args.decisions)
     result = deduplicate.standalone(ingest.ingest(frames), dedup_settings, decisions)
     write_table(result, args.out)
     counts = result["decision"].value_counts()
@@ -145,12 +139,12 @@ def cmd_screen(args: argparse.Namespace) -> None:
     studies = read_table(args.studies, required=[col.STUDY_ID], what="deduplicated studies")
     frames = []
     for path in sorted(args.decisions):
-        raw = read_table(path, what="screening decisions")
+        raw = read_table(path, what="screening decisions", line_numbers=True)
         frames.append(screen.validate_decisions(raw, path, settings, reviewer=Path(path).stem))
     decisions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     resolutions = None
     if args.resolutions:
-        raw = read_table(args.resolutions, what="resolutions")
+        raw = read_table(args.resolutions, what="resolutions", line_numbers=True)
         resolutions = screen.validate_decisions(raw, args.resolutions, settings, resolutions=True)
     result = screen.screen(records, studies, decisions, settings, resolutions)
     out = Path(args.out)
@@ -169,7 +163,9 @@ def cmd_classify(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     studies = read_table(args.studies, required=[col.STUDY_ID, "record_keys", col.SCREEN_DECISION], what="screened studies")
-    extraction = read_table(args.extraction, required=col.EXTRACTION_COLUMNS, what="extraction sheet")
+    extraction = (read_table(args.extraction, required=col.EXTRACTION_COLUMNS, what="extraction sheet",
+                             line_numbers=True)
+                  if args.extraction else pd.DataFrame(columns=col.EXTRACTION_COLUMNS))
     extraction = classify.validate_extraction(extraction, studies, settings.hierarchy, args.extraction)
     suggestions = suggest.suggest_designs(classify.included_studies(studies), settings.hierarchy)
     classified, interventions, audit = classify.classify(studies, extraction, settings.hierarchy, suggestions)
@@ -260,10 +256,11 @@ def cmd_report(args: argparse.Namespace) -> None:
     from pipeline import report, screen
 
     settings = _settings(args)
-    decisions = [screen.validate_decisions(read_table(path, what="screening decisions"), path, settings,
-                                           reviewer=Path(path).stem) for path in sorted(args.decisions)]
-    resolutions = (screen.validate_decisions(read_table(args.resolutions, what="resolutions"), args.resolutions,
-                                             settings, resolutions=True) if args.resolutions else pd.DataFrame())
+    decisions = [screen.validate_decisions(read_table(path, what="screening decisions", line_numbers=True), path,
+                                           settings, reviewer=Path(path).stem) for path in sorted(args.decisions)]
+    resolutions = (screen.validate_decisions(read_table(args.resolutions, what="resolutions", line_numbers=True),
+                                             args.resolutions, settings, resolutions=True)
+                   if args.resolutions else pd.DataFrame())
     inputs = report.ReportInputs(
         records=read_table(args.records, required=report.REQUIRED_RECORD_COLUMNS, what="screened records"),
         studies=read_table(args.studies, required=report.REQUIRED_STUDY_COLUMNS, what="screened studies"),
@@ -287,6 +284,21 @@ def cmd_report(args: argparse.Namespace) -> None:
     log.info(report.summary(page, inputs))
 
 
+def cmd_init(args: argparse.Namespace) -> None:
+    from pipeline import folder
+
+    target = Path(args.folder)
+    written = folder.create(target, [Path(path) for path in args.exports])
+    log.info("init: made the review folder %s (%s)", target, ", ".join(written))
+    steps = ([] if args.exports else
+             [f"put your export(s) in {target / folder.EXPORTS} and name each under sources: in {target / 'config.yaml'}"])
+    steps += [f"write your eligibility criteria in {target / 'config.yaml'} (criteria:)",
+              f"python3 review.py run {target}",
+              f"decide the rows of {target / 'data/processed/screen/to_screen_title_abstract.csv'} "
+              f"(see {target / 'README.md'})"]
+    log.info("next: %s", "; then ".join(steps))
+
+
 def cmd_check_config(args: argparse.Namespace) -> None:
     settings = _settings(args)
     log.info("config: %s is valid (%d sources, %d criteria, %d tables)", args.config,
@@ -297,7 +309,10 @@ def cmd_check_config(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline import __version__
+
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"evidence-pipeline {__version__}")
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
 
     def stage(name: str, handler: Callable, help_text: str, *, needs_config: bool = True) -> argparse.ArgumentParser:
@@ -309,6 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stage("check-config", cmd_check_config, "validate config.yaml and say what is wrong")
 
+    p = stage("init", cmd_init, "make a new review folder: commented config.yaml, README, empty decision files")
+    p.add_argument("folder", help="the folder to make (new or empty)")
+    p.add_argument("exports", nargs="*", help="export files to copy in and list as sources")
+
     p = stage("ingest", cmd_ingest, "read every export into one table of records with provenance")
     p.add_argument("files", nargs="*", help="export files (default: the sources in config.yaml)")
     p.add_argument("-o", "--out", required=True, help="output folder, or a .csv file")
@@ -317,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stage("deduplicate", cmd_deduplicate, "find duplicate records and group them into studies")
     p.add_argument("--records", required=True)
-    p.add_argument("--decisions", help="human duplicate decisions (same/different)")
+    p.add_argument("--decisions", nargs="?", help="human duplicate decisions (same/different); none when left out")
     p.add_argument("-o", "--out", required=True)
 
     p = stage("dedupe", cmd_dedupe, "deduplicate export files on their own: one row per record with its study")
@@ -329,12 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", required=True)
     p.add_argument("--studies", required=True)
     p.add_argument("--decisions", nargs="*", default=[], help="one CSV per reviewer")
-    p.add_argument("--resolutions", help="settled conflicts")
+    p.add_argument("--resolutions", nargs="?", help="settled conflicts; none when left out")
     p.add_argument("-o", "--out", required=True)
 
     p = stage("classify", cmd_classify, "give every included study its evidence level")
     p.add_argument("--studies", required=True)
-    p.add_argument("--extraction", required=True)
+    p.add_argument("--extraction", nargs="?", help="extraction sheet; nothing extracted when left out")
     p.add_argument("-o", "--out", required=True)
 
     p = stage("prisma", cmd_prisma, "PRISMA 2020 counts, template CSV and flow diagram")
@@ -364,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--studies", required=True, help="studies.csv of the screen stage")
     p.add_argument("--pairs", required=True, help="pairs.csv of the deduplicate stage")
     p.add_argument("--decisions", nargs="*", default=[], help="one screening CSV per reviewer")
-    p.add_argument("--resolutions", help="settled conflicts")
+    p.add_argument("--resolutions", nargs="?", help="settled conflicts; none when left out")
     p.add_argument("--classified", required=True, help="studies.csv of the classify stage")
     p.add_argument("--interventions", required=True)
     p.add_argument("--audit", required=True)

@@ -75,6 +75,9 @@ SCREEN_BY = "screen_by"  # reviewers (or "automation") behind the decision, ";"-
 PRISMA_BOX = "prisma_box"  # the one PRISMA 2020 box the record is counted in
 
 SCREEN_COLUMNS = [SCREEN_STAGE, SCREEN_DECISION, SCREEN_REASON, SCREEN_BY, PRISMA_BOX]
+# screened studies: the other ids the study's records would give it (ids it may have had before a
+# merge, split or new export), ";"-joined; a decision or extracted value keyed by one still attaches
+EARLIER_IDS = "earlier_ids"
 
 
 class ScreenStage(str, Enum):

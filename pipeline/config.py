@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import glob
 import json
+import os
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -217,9 +220,16 @@ def validate(document: Any, *, file: str = "config.yaml", lines: dict | None = N
         line = _nearest_line(lines, path)
         location = f"{file}:{line}" if line else file
         raise ConfigError(f"{_format_path(path)}: {what}", where=location, fix=fix)
-    settings = _freeze(document)
+    settings = _freeze(with_defaults(document, schema))
     _check_semantics(settings, document, file, lines)
     return settings
+
+
+def with_defaults(document: dict, schema: dict | None = None) -> dict:
+    """The document with every section it leaves out that has a ``default`` in the schema."""
+    schema = schema or load_schema("config.schema.json")
+    defaults = {name: spec["default"] for name, spec in schema["properties"].items() if "default" in spec}
+    return {**defaults, **document}
 
 
 def _fail(file: str, lines: dict, path: tuple, what: str, fix: str) -> None:
@@ -324,7 +334,7 @@ def _freeze(doc: dict) -> Settings:
             date_from=search.get("date_from"),
             date_to=search.get("date_to"),
         ),
-        sources=tuple(Source(**s) for s in doc["sources"]),
+        sources=tuple(Source(**{"name": s["id"], **s}) for s in doc["sources"]),
         criteria=tuple(
             Criterion(
                 id=c["id"], label=c["label"], kind=c["kind"], stage=c["stage"],
@@ -355,9 +365,20 @@ def _freeze(doc: dict) -> Settings:
 
 def parse(text: str, *, file: str = "config.yaml") -> Settings:
     """Parse YAML text and validate it."""
+    node = _compose(text, file)
+    if node is not None:
+        _check_size(node, file)
+        _check_unique_keys(node, file)
+    document = _compose(text, file, construct=True)
+    lines = _line_index(node) if node is not None else {}
+    return validate(document, file=file, lines=lines)
+
+
+def _compose(text: str, file: str, *, construct: bool = False) -> Any:
+    """The YAML node graph of ``text`` (aliases not expanded), or with ``construct`` its Python values."""
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text)
-        document = yaml.safe_load(text)
+        return loader.get_single_data() if construct else loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -365,10 +386,65 @@ def parse(text: str, *, file: str = "config.yaml") -> Settings:
                           fix="check indentation and quoting on that line") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML ({exc})", where=file, fix="check the file's syntax") from None
-    if node is not None:
-        _check_unique_keys(node, file)
-    lines = _line_index(node) if node is not None else {}
-    return validate(document, file=file, lines=lines)
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError(f"values nested more than {MAX_DEPTH} levels deep", where=_where(loader, file),
+                          fix="a review's config nests a few levels; look for a run of '[' or '{'") from None
+    finally:
+        loader.dispose()
+
+
+def _where(loader: yaml.SafeLoader, file: str) -> str:
+    """``file:line`` of the event the loader stopped at, or the file alone."""
+    try:
+        return f"{file}:{loader.peek_event().start_mark.line + 1}"
+    except (yaml.YAMLError, RecursionError):
+        return file
+
+
+# A config is a few hundred values nested a few levels deep. Aliases (``*name``) repeat an anchored
+# value without copying it, so a few kilobytes of nested aliases stand for billions of values ("billion
+# laughs"), and every walk over the document (duplicate keys, schema, Snakemake's params) would hang.
+MAX_NODES = 100_000  # counting an aliased value once per use
+MAX_DEPTH = 50
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _check_size(root: yaml.Node, file: str) -> None:
+    """Refuse a document whose aliases expand to more than MAX_NODES values, nest deeper than
+    MAX_DEPTH, or refer to themselves; the error names the line of the smallest value at fault.
+
+    Sizes and depths are counted once per distinct node (a walk of the graph, not of its expansion),
+    without recursion, so the check itself takes time in proportion to the file."""
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values when expanded, depth)
+    open_nodes: set[int] = set()  # nodes whose children are being counted: the current path
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, counted = stack.pop()
+        if counted:
+            open_nodes.discard(id(node))
+            children = [sizes[id(child)] for child in _children(node)]
+            size = 1 + sum(size for size, _ in children)
+            depth = 1 + max((depth for _, depth in children), default=0)
+            where = f"{file}:{node.start_mark.line + 1}"
+            if size > MAX_NODES:
+                raise ConfigError(f"the aliases in this value expand to more than {MAX_NODES:,} values",
+                                  where=where, fix="write the values out, or nest fewer aliases inside aliases")
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"values nested more than {MAX_DEPTH} levels deep", where=where,
+                                  fix="a review's config nests a few levels; look for a run of '[' or '{'")
+            sizes[id(node)] = (size, depth)
+        elif id(node) in open_nodes:
+            raise ConfigError("an alias refers to the value that contains it",
+                              where=f"{file}:{node.start_mark.line + 1}", fix="point the alias at another anchor")
+        elif id(node) not in sizes:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
 
 
 def _check_unique_keys(node: yaml.Node, file: str, path: tuple = ()) -> None:
@@ -420,12 +496,42 @@ def check_source_files(settings: Settings, base: Path, *, file: str = "config.ya
         if not target.is_file():
             _fail(file, lines or {}, ("sources", position, "path"), f"export file '{source.path}' not found",
                   "check the path (relative to the folder of config.yaml) or add the file")
+        problem = input_file_problem(source.path)
+        if problem:
+            _fail(file, lines or {}, ("sources", position, "path"), f"export file '{source.path}': {problem}",
+                  "rename the file and its path here (letters, digits, spaces, '-', '_' and '.' are safe)")
+
+
+def input_file_problem(path: str) -> str | None:
+    """Why Snakemake cannot take this file as an input, or None: it reads ``{...}`` in a path as a
+    wildcard (doubling the braces does not escape them in an input), and it writes the names of its
+    inputs as UTF-8, which a name holding bytes that are not UTF-8 cannot be."""
+    if "{" in path or "}" in path:
+        return "the name holds '{' or '}', which Snakemake reads as a wildcard"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the name is not UTF-8 text"
+    return None
+
+
+def workflow_inputs(pattern: str) -> list[str]:
+    """The files matching a glob pattern, sorted, for a Snakefile rule's input; a file whose name
+    Snakemake cannot take stops the run with one ``ERROR:`` line and exit status 2."""
+    paths = sorted(glob.glob(pattern))
+    for path in paths:
+        problem = input_file_problem(path)
+        if problem:
+            shown = "".join(c if c.isprintable() else repr(c)[1:-1]
+                            for c in os.fsencode(path).decode("utf-8", "backslashreplace"))
+            sys.stderr.write(f"ERROR: {shown}: {problem}; rename the file (letters, digits, spaces, "
+                             f"'-', '_' and '.' are safe), then run again\n")
+            raise SystemExit(2)
+    return paths
 
 
 def load_or_exit(path: str | Path) -> Settings:
     """Load and validate, or print one ``ERROR:`` line and exit with status 2 (for the Snakefile)."""
-    import sys
-
     try:
         settings = load(path)
         lines = _line_index(yaml.compose(Path(path).read_text(encoding="utf-8")))

@@ -51,7 +51,7 @@ from pipeline.dedup.match import (DIFFERENT, KEY_A, KEY_B, OUTCOME, RANK, RULE, 
 from pipeline.dedup.merge import (STUDY_COLUMNS, completeness, filled_fields, join_trail, kept_positions, study_ids,
                                   studies)
 from pipeline.errors import CheckError, DecisionError, PipelineError
-from pipeline.io import dumps
+from pipeline.io import dumps, file_lines
 from pipeline.keys import find_doi, record_key
 from pipeline.progress import Progress
 
@@ -110,9 +110,9 @@ def validate_duplicate_decisions(frame: pd.DataFrame, file: str) -> pd.DataFrame
     clean = frame[expected].fillna("").astype(str).apply(lambda values: values.str.strip())
     clean[DECISION] = clean[DECISION].str.lower()
     seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for row, (key_a, key_b, decision) in enumerate(zip(clean[DECISION_KEY_A], clean[DECISION_KEY_B],
-                                                       clean[DECISION])):
-        where = f"{file}:{row + 2}"
+    for line, key_a, key_b, decision in zip(file_lines(frame), clean[DECISION_KEY_A], clean[DECISION_KEY_B],
+                                            clean[DECISION]):
+        where = f"{file}:{line}"
         if decision not in DECISION_VALUES:
             raise DecisionError(f"decision {decision!r} is not allowed", where=where,
                                 fix="write 'same' (one study) or 'different' (two studies)")
@@ -128,7 +128,7 @@ def validate_duplicate_decisions(frame: pd.DataFrame, file: str) -> pd.DataFrame
         if earlier and earlier[0] != decision:
             raise DecisionError(f"decision {decision!r} contradicts {earlier[0]!r} for the same keys on line "
                                 f"{earlier[1]}", where=where, fix="keep one of the two rows")
-        seen.setdefault(pair, (decision, row + 2))
+        seen.setdefault(pair, (decision, line))
     return clean.reset_index(drop=True)
 
 

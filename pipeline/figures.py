@@ -5,6 +5,12 @@ global figure manager is never touched) under a fixed style, coloured from one c
 palette indexed by the level's position in ``config.yaml``. :func:`save` is the one function that
 writes files, and it writes byte-identical files on every run: no dates, no software versions, fixed
 SVG id salt. The PRISMA stage saves its diagram through the same :func:`save`.
+
+Labels come from config.yaml and from extracted values, so every text is drawn as the characters it
+holds: a ``$`` is a dollar sign, never the start of mathtext (``"$\\x$"`` would otherwise stop the stage
+and ``"cost $5 to $10"`` come out in italics), and TeX is never run. :data:`STYLE` says so for every
+text made while a figure is built or saved, and :func:`save` sets it on every text of the figure it
+writes, whoever built it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon, Rectangle
+from matplotlib.text import Text
 
 from pipeline.columns import EVIDENCE_LEVEL
 from pipeline.config import Hierarchy, Level, Settings, TableSpec
@@ -49,6 +56,8 @@ STYLE: dict[str, object] = {
     "pdf.fonttype": 42,
     "savefig.dpi": 200,
     "savefig.facecolor": "white",
+    "text.parse_math": False,
+    "text.usetex": False,
 }
 
 # Metadata that would change between runs or between matplotlib versions, blanked per format.
@@ -210,6 +219,14 @@ def figures(classified: pd.DataFrame, tables: Mapping[str, pd.DataFrame], settin
     return built
 
 
+def plain_text(figure: Figure) -> Figure:
+    """Every text of ``figure`` drawn as its characters: no mathtext, no TeX."""
+    for text in figure.findobj(Text):
+        text.set_parse_math(False)
+        text.set_usetex(False)
+    return figure
+
+
 def save(figure: Figure, stem: Path, formats: tuple[str, ...]) -> list[Path]:
     """Write ``figure`` as ``<stem>.<format>`` for each format; identical bytes on every run."""
     unknown = [fmt for fmt in formats if fmt not in SAVE_METADATA]
@@ -219,6 +236,7 @@ def save(figure: Figure, stem: Path, formats: tuple[str, ...]) -> list[Path]:
                             fix=f"use any of: {', '.join(sorted(SAVE_METADATA))}")
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    plain_text(figure)
     written = []
     for fmt in formats:
         path = stem.parent / f"{stem.name}.{fmt}"

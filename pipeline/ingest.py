@@ -71,11 +71,28 @@ def _describe(frame: pd.DataFrame) -> str | None:
     return None
 
 
+# a record's note about a field that is missing, and the field
+MISSING_FIELD_NOTES = {"no title": c.TITLE, "no authors": c.AUTHORS, "no year": c.YEAR}
+
+
 def summary(records: pd.DataFrame) -> str:
-    """One line: ``ingest: 312 records from 7 sources (medline=45, ...); 3 with problems``."""
+    """One line: ``ingest: 312 records from 7 sources (medline=45, ...); 3 with problems``.
+
+    A field that no record of a source has (a title-and-abstract export has no authors) is said
+    once for the source, not counted as a problem of each of its records.
+    """
     counts = records[c.SOURCE].value_counts(sort=False) if len(records) else pd.Series(dtype=int)
     per_source = ", ".join(f"{source}={count}" for source, count in counts.items())
-    with_problems = int((records[c.PROBLEMS] != "").sum()) if len(records) else 0
+    absent = {(source, note) for note, field in MISSING_FIELD_NOTES.items() if len(records)
+              for source, empty in records[field].fillna("").isin(["", "[]"]).groupby(records[c.SOURCE], sort=False).all().items()
+              if empty}
+    with_problems = sum(1 for source, problems in zip(records[c.SOURCE], records[c.PROBLEMS].fillna(""))
+                        if problems and any((source, note) not in absent for note in problems.split("; ")))
     sources = len(counts)
-    return (f"ingest: {len(records)} record{'s' if len(records) != 1 else ''} from {sources} "
+    line = (f"ingest: {len(records)} record{'s' if len(records) != 1 else ''} from {sources} "
             f"source{'s' if sources != 1 else ''} ({per_source}); {with_problems} with problems")
+    for source in counts.index:
+        missing = [note[3:] for note in MISSING_FIELD_NOTES if (source, note) in absent]
+        if missing:
+            line += f"; {source} has no {' or '.join(missing)} in any record"
+    return line

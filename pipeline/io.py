@@ -79,11 +79,14 @@ def restore(frame: pd.DataFrame) -> pd.DataFrame:
     return _map_cells(frame, ("'",), restore_cell)
 
 
-def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "table") -> pd.DataFrame:
+def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "table",
+               line_numbers: bool = False) -> pd.DataFrame:
     """Read a pipeline CSV as text columns; check that the required columns are present.
 
     Cells neutralised by :func:`write_table` (a leading ``'`` before ``=``, ``+``, ``-``, ``@``)
-    are restored, so a table round-trips unchanged.
+    are restored, so a table round-trips unchanged. With ``line_numbers`` the line of the file
+    where each row starts is kept for :func:`file_lines` (for files people write, whose blank lines
+    and cells spanning lines make row ``i`` something other than line ``i + 2``).
     """
     path = Path(path)
     try:
@@ -98,7 +101,7 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
         line = data[:exc.start].count(b"\n") + 1
         raise PipelineError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x})", where=f"{path}:{line}",
                             fix="save it as UTF-8 CSV (in Excel: CSV UTF-8)") from None
-    _check_row_lengths(text, path, what)
+    lines = _row_lines(text, path, what, keep=line_numbers)
     del text  # a large table's text is as big as its bytes; pandas parses the bytes
     try:
         frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
@@ -112,7 +115,13 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
     if missing:
         raise PipelineError(f"{what} lacks column(s) {', '.join(missing)}", where=f"{path}:1",
                             fix=f"the header must include: {', '.join(required)}")
-    return restore(frame) if _QUOTED_FORMULA.search(data) else frame
+    frame = restore(frame) if _QUOTED_FORMULA.search(data) else frame
+    if line_numbers and lines is not None and len(lines) == len(frame):
+        frame.attrs[_LINES] = tuple(lines)
+    return frame
+
+
+_LINES = "file_lines"
 
 
 def _bare_carriage_return(text: str) -> bool:
@@ -137,22 +146,38 @@ def _lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
-def _check_row_lengths(text: str, path: Path, what: str) -> None:
-    """No row has more cells than the header has columns.
+def file_lines(frame: pd.DataFrame) -> list[int]:
+    """The line of its file where each row starts (the header being line 1), for a table read with
+    ``read_table(..., line_numbers=True)``; for any other table, row ``i`` is taken as line ``i + 2``."""
+    lines = frame.attrs.get(_LINES)
+    return list(lines) if lines is not None and len(lines) == len(frame) else list(range(2, len(frame) + 2))
 
-    pandas, when the first row has one cell more than the header, silently makes the first
-    column the index, shifting every value one column left; further extra cells stop it with a
-    tokenizer message without the file's line. A row with fewer cells is read with its last
-    cells empty, as a hand-written CSV means it.
+
+def _is_skipped(row: list[str]) -> bool:
+    """A row pandas skips as a blank line: nothing, or only spaces and tabs, between two line ends."""
+    return not row or (len(row) == 1 and row[0] != "" and row[0].strip(" \t") == "")
+
+
+def _row_lines(text: str, path: Path, what: str, *, keep: bool = True) -> list[int] | None:
+    """The line where each data row starts, counted as pandas counts rows (blank lines skipped, a
+    quoted cell may span lines); None when the csv module cannot read the file. Without ``keep``
+    only the checks are made and the list stays empty (a large table's row numbers are not needed).
+
+    Checks on the way that no row has more cells than the header has columns: pandas, when the
+    first row has one cell more than the header, silently makes the first column the index,
+    shifting every value one column left; further extra cells stop it with a tokenizer message
+    without the file's line. A row with fewer cells is read with its last cells empty, as a
+    hand-written CSV means it.
     """
     text = text.removeprefix("\ufeff")
     # lines one at a time (a StringIO would hold the whole text again, four bytes a character); a
     # file with bare carriage returns is split as StringIO splits it
     reader = csv.reader(io.StringIO(text, newline="") if _bare_carriage_return(text) else _lines(text))
+    starts: list[int] = []
     try:
-        header = next(reader, None)
+        header = next((row for row in reader if not _is_skipped(row)), None)
         if header is None:
-            return
+            return starts
         if len(header) == 1:
             separator = next((s for s in (";", "\t") if s in header[0]), None)
             if separator:
@@ -160,14 +185,19 @@ def _check_row_lengths(text: str, path: Path, what: str) -> None:
                 raise PipelineError(f"{what}: the header is one cell with {name} in it; the file is separated by "
                                     f"{name}, not commas", where=f"{path}:1",
                                     fix="save it as comma-separated CSV (in Excel: CSV UTF-8 (Comma delimited))")
+        width, start = len(header), reader.line_num + 1
         for row in reader:
-            if len(row) > len(header):
-                raise PipelineError(f"{what}: row has {len(row)} cells, more than the {len(header)} columns of the header",
-                                    where=f"{path}:{reader.line_num}",
+            if len(row) > width:
+                raise PipelineError(f"{what}: row has {len(row)} cells, more than the {width} columns of the header",
+                                    where=f"{path}:{start}",
                                     fix=f"name every column in the header (it has: {','.join(header)}) or remove the "
                                         "extra cells; quote a cell that holds a comma")
+            if keep and (len(row) > 1 or not _is_skipped(row)):
+                starts.append(start)
+            start = reader.line_num + 1
     except csv.Error:  # a cell past the csv module's size limit: pandas reads it, and says what else is wrong
-        return
+        return None
+    return starts
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:

@@ -49,6 +49,7 @@ from matplotlib.lines import Line2D
 from pipeline.columns import PRISMA_BOX, RECORD_ID, SCREEN_DECISION, SCREEN_REASON, SOURCE, STUDY_ID, PrismaBox
 from pipeline.config import Settings
 from pipeline.errors import CheckError
+from pipeline.figures import plain_text
 
 log = logging.getLogger(__name__)
 
@@ -724,7 +725,7 @@ def diagram(counts: dict, settings: Settings) -> Figure:
         axes.add_line(Line2D([source.centre, source.centre], [source.y, target.middle], color="black",
                              linewidth=0.8))
         _arrow(axes, (source.centre, target.middle), (target.x, target.middle))
-    return figure
+    return plain_text(figure)  # source names and reasons are drawn as written, never as mathtext
 
 
 def _draw_box(axes, box: _Box, lines: list[str], fill: str, *, centred: bool, bold: bool) -> None:

@@ -26,6 +26,7 @@ from enum import Enum
 
 import pandas as pd
 
+from pipeline import markdown
 from pipeline.columns import (EVIDENCE_INPUTS, EVIDENCE_LEVEL, EVIDENCE_RULE, NOT_REPORTED, PRISMA_BOX,
                               SCREEN_DECISION, STUDY_ID, YEAR)
 from pipeline.config import Settings, TableSpec
@@ -791,16 +792,14 @@ def _check(stem: str, axis: str, label: str, printed: int | None, cells: Mapping
 # --- reading it --------------------------------------------------------------------------------------
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown_table(frame: pd.DataFrame, columns: list[str]) -> list[str]:
-    lines = ["| " + " | ".join(c.replace("_", " ") for c in columns) + " |",
-             "|" + "|".join("---" for _ in columns) + "|"]
-    for values in frame[columns].itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v) for v in values) + " |")
-    return lines
+def _markdown_table(frame: pd.DataFrame, columns: list[str], reasons: list[str] | None = None) -> list[str]:
+    """``reasons``, when given, fill the reason column (they may hold the notes' Markdown references)."""
+    rows = [list(values) for values in frame[columns].itertuples(index=False)]
+    if reasons is not None:
+        at = columns.index("reason")
+        for row, reason in zip(rows, reasons, strict=True):
+            row[at] = reason
+    return markdown.table([c.replace("_", " ") for c in columns], rows)
 
 
 def _status_counts(reconciled: pd.DataFrame) -> dict[str, int]:
@@ -812,7 +811,7 @@ def _footnoted(reasons: list[str]) -> tuple[list[str], list[str]]:
     """Reasons given more than once become numbered notes under the table; the others stay inline."""
     repeated = [reason for reason, n in Counter(reasons).items() if n > 1]
     numbers = {reason: position for position, reason in enumerate(repeated, start=1)}
-    return [f"see [{numbers[r]}]" if r in numbers else r for r in reasons], repeated
+    return [markdown.Markup(f"see [{numbers[r]}]") if r in numbers else r for r in reasons], repeated
 
 
 def to_markdown(reconciled: pd.DataFrame, arithmetic: pd.DataFrame) -> str:
@@ -830,11 +829,11 @@ def to_markdown(reconciled: pd.DataFrame, arithmetic: pd.DataFrame) -> str:
     for kind in sorted(open_rows["kind"].unique()):
         group = open_rows[open_rows["kind"] == kind]
         shown, notes = _footnoted(group["reason"].tolist())
-        lines += [f"## {kind.replace('_', ' ')} ({len(group)})", ""]
-        lines += _markdown_table(group.assign(reason=shown), ["table", "row", "column", "published", "reproduced",
-                                                              "difference", "status", "reason"])
+        lines += [f"## {markdown.inline(kind.replace('_', ' '))} ({len(group)})", ""]
+        lines += _markdown_table(group, ["table", "row", "column", "published", "reproduced", "difference", "status",
+                                         "reason"], shown)
         lines.append("")
-        lines += [f"- [{number}] {_cell(note)}" for number, note in enumerate(notes, start=1)]
+        lines += [f"- [{number}] {markdown.inline(note)}" for number, note in enumerate(notes, start=1)]
         lines += [""] if notes else []
     if not unpublished.empty:
         lines += _unpublished_cells(unpublished)
@@ -861,10 +860,9 @@ def _unpublished_cells(rows: pd.DataFrame) -> list[str]:
     lines = [f"## table cells not published ({len(rows)})", "",
              "Cells the pipeline reproduces but the report prints no value for; reconcile.csv lists each one.", ""]
     shown, notes = _footnoted(grouped["reason"].tolist())
-    lines += _markdown_table(grouped.assign(reason=shown, cells=grouped["cells"].astype(str)),
-                             ["table", "cells", "reason"])
+    lines += _markdown_table(grouped.assign(cells=grouped["cells"].astype(str)), ["table", "cells", "reason"], shown)
     lines.append("")
-    lines += [f"- [{number}] {_cell(note)}" for number, note in enumerate(notes, start=1)]
+    lines += [f"- [{number}] {markdown.inline(note)}" for number, note in enumerate(notes, start=1)]
     lines += [""] if notes else []
     return lines
 

@@ -11,9 +11,10 @@ inside the records:
   ``<!--`` can end it, and the page's own script shows it with ``textContent`` only;
 - the page's Content-Security-Policy allows no network at all and runs only the page's own script
   (by its SHA-256 hash), so even markup that slipped into a figure could not execute;
-- the matplotlib figures are inlined as SVG markup after a check that they hold no script, event
-  handler, foreign object or outside link; their element ids get a per-figure prefix so that
-  figures cannot clash with each other.
+- the matplotlib figures are inlined as SVG markup after a check that reads them as XML and finds
+  no element but drawing ones (no script, foreign object, HTML), no event handler and no link or
+  reference out of the figure (the text drawn is never searched for words); their element ids get
+  a per-figure prefix so that figures cannot clash with each other.
 
 The same inputs always give the same bytes (no timestamps, sorted JSON).
 """
@@ -28,6 +29,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
+from xml.parsers import expat
 
 import pandas as pd
 
@@ -68,8 +70,15 @@ CLASSIFIED_FIELDS = ["design", "effect", "country", "setting", "provider_populat
 JSON_CLASSIFIED_FIELDS = ("interventions", col.EVIDENCE_INPUTS, "extraction_sources")
 PRISMA_FIGURE = "prisma_flow"
 
-_SVG_FORBIDDEN = re.compile(r"<\s*(script|foreignObject|iframe|object|embed|image|a)\b|\son[a-z]+\s*=|javascript:"
-                            r"|(?:xlink:)?href\s*=\s*[\"'](?!#)", re.IGNORECASE)
+# The SVG check reads the figure as XML and allows only what matplotlib writes: drawing elements, and the
+# metadata block's rdf:/cc:/dc: elements (names that no HTML parser gives a meaning). Text and comments
+# are never searched for words: a label "online = yes" or "javascript:" is just text.
+_SVG_ELEMENTS = frozenset({"svg", "g", "defs", "path", "use", "clipPath", "rect", "circle", "ellipse", "line",
+                           "polyline", "polygon", "text", "tspan", "style", "metadata", "title", "desc",
+                           "linearGradient", "radialGradient", "stop", "pattern", "mask", "symbol", "marker"})
+_SVG_METADATA_PREFIXES = ("rdf:", "cc:", "dc:")
+_SVG_LINK_ATTRIBUTES = frozenset({"href", "src"})
+_SVG_OUTSIDE_URL = re.compile(r"url\(\s*(?![\"']?\s*#)|@import", re.IGNORECASE)
 _SVG_PROLOG = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.IGNORECASE)
 _SVG_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 _SVG_ID = re.compile(r'\bid="([^"]+)"')
@@ -145,13 +154,19 @@ def _json_cell(cell: str) -> Any:
         return cell
 
 
-def _key_index(records: pd.DataFrame) -> dict[str, list[str]]:
-    """Every record_key and study_id to the study ids it names."""
+def _key_index(records: pd.DataFrame, studies: pd.DataFrame) -> dict[str, list[str]]:
+    """Every record_key and study_id, and every id a study had before (``earlier_ids`` of the
+    screened studies), to the study ids it names."""
     index: dict[str, set[str]] = {}
     for key, study in zip(records[col.RECORD_KEY], records[col.STUDY_ID]):
         index.setdefault(key, set()).add(study)
     for study in records[col.STUDY_ID].unique():
         index.setdefault(study, set()).add(study)
+    earlier: dict[str, set[str]] = {}
+    for study, ids in zip(studies[col.STUDY_ID], studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index))):
+        for key in str(ids).split(";"):
+            earlier.setdefault(key, set()).add(study)
+    index.update({key: found for key, found in earlier.items() if key and key not in index})
     return {key: sorted(studies) for key, studies in index.items()}
 
 
@@ -247,7 +262,7 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
     _require(inputs.records, REQUIRED_RECORD_COLUMNS, "screened records")
     _require(inputs.studies, REQUIRED_STUDY_COLUMNS, "screened studies")
     records = inputs.records.fillna("").astype(str)
-    index = _key_index(records)
+    index = _key_index(records, inputs.studies.fillna(""))
     decisions, unmatched = _decision_rows(inputs.decisions, index, "reviewer")
     resolutions, unmatched_resolutions = _decision_rows(inputs.resolutions, index, "resolved_by")
     tables = []
@@ -264,7 +279,7 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
         "unmatched": unmatched + unmatched_resolutions,
         "classified": _classified(inputs.classified),
         "audit": _rows(inputs.audit, [col.STUDY_ID, "kind", "detail"]) if not inputs.audit.empty else [],
-        "conflicts": _rows(inputs.conflicts, [col.STUDY_ID, "stage", "decisions"]) if not inputs.conflicts.empty else [],
+        "conflicts": _rows(inputs.conflicts, ["key", "stage", "decisions"]) if not inputs.conflicts.empty else [],
         "interventions": _table(inputs.interventions),
         "counts": dict(inputs.counts),
         "tables": tables,
@@ -289,6 +304,71 @@ def script_json(value: Any) -> str:
     return text
 
 
+def svg_refusal(svg: str) -> tuple[int, str] | None:
+    """``(line, what)`` for the first thing in ``svg`` that could run code or fetch something once the
+    markup sits in the page, or None when there is none.
+
+    Refused: elements other than drawing and metadata ones (so ``script``, ``foreignObject``, ``iframe``,
+    animation, and any HTML element), event-handler attributes (``on...``), ``href``/``src`` that do not
+    point inside the figure (``javascript:``, ``http:``, ``data:``), ``url(...)`` or ``@import`` reaching
+    outside it, and the XML that an HTML parser reads differently from an XML parser: processing
+    instructions, CDATA sections, entity declarations and comments holding ``<`` or ``>``. A figure that
+    is not well-formed XML is refused too."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True  # a style sheet's text arrives in one piece
+    open_styles = [0]
+
+    def refuse(what: str) -> None:
+        raise _Refused(parser.CurrentLineNumber, what)  # stops the parse: nothing after it is expanded
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if name not in _SVG_ELEMENTS and not name.startswith(_SVG_METADATA_PREFIXES):
+            refuse(f"element <{name}>")
+        open_styles[0] += name == "style"
+        for attribute, value in attributes.items():
+            local = attribute.rpartition(":")[2].lower()
+            if local.startswith("on"):
+                refuse(f"event-handler attribute {attribute}={value!r}")
+            elif local in _SVG_LINK_ATTRIBUTES and not value.strip().startswith("#"):
+                refuse(f"link {attribute}={value!r} out of the figure")
+            elif _SVG_OUTSIDE_URL.search(value):
+                refuse(f"reference {attribute}={value!r} out of the figure")
+
+    def end(name: str) -> None:
+        open_styles[0] -= name == "style"
+
+    def characters(data: str) -> None:
+        if open_styles[0] and _SVG_OUTSIDE_URL.search(data):
+            refuse(f"style sheet reference {data.strip()!r} out of the figure")
+
+    def comment(data: str) -> None:
+        if "<" in data or ">" in data:
+            refuse("a comment holding '<' or '>'")
+
+    def doctype(name: str, system_id: str | None, public_id: str | None, internal_subset: bool) -> None:
+        if internal_subset:
+            refuse("a document type with declarations of its own")
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler, parser.CommentHandler = characters, comment
+    parser.StartDoctypeDeclHandler = doctype
+    parser.ProcessingInstructionHandler = lambda target, data: refuse(f"processing instruction <?{target}")
+    parser.StartCdataSectionHandler = lambda: refuse("a CDATA section")
+    parser.EntityDeclHandler = lambda name, *rest: refuse(f"entity declaration {name!r}")
+    parser.SkippedEntityHandler = lambda name, is_parameter: refuse(f"entity reference &{name};")
+    try:
+        parser.Parse(svg, True)
+    except _Refused as refused:
+        return refused.args
+    except expat.ExpatError as error:
+        return error.lineno, f"markup that is not well-formed XML: {expat.ErrorString(error.code)}"
+    return None
+
+
+class _Refused(Exception):
+    """Raised from inside the XML parser's handlers by :func:`svg_refusal`: (line, what)."""
+
+
 def inline_svg(svg: str, name: str) -> str:
     """A matplotlib SVG ready to sit inside the page: prolog and metadata removed, ids prefixed.
 
@@ -297,15 +377,16 @@ def inline_svg(svg: str, name: str) -> str:
     if not _FIGURE_NAME.match(name):
         raise PipelineError(f"figure name '{name}' has characters other than letters, digits, '_', '.', '-'",
                             where=f"figures/{name}.svg", fix="rename the figure file")
-    found = _SVG_FORBIDDEN.search(svg)
-    if found:
-        raise PipelineError(f"figure holds active or external content ({found.group(0).strip()!r}), which the "
-                            "report refuses to inline", where=f"figures/{name}.svg",
-                            fix="regenerate the figures with the figures and prisma stages")
-    body = _SVG_METADATA.sub("", _SVG_PROLOG.sub("", svg, count=1))
-    if not body.lstrip().startswith("<svg"):
+    if not _SVG_PROLOG.sub("", svg, count=1).lstrip().startswith("<svg"):
         raise PipelineError("figure is not an SVG document", where=f"figures/{name}.svg",
                             fix="regenerate the figures with the figures and prisma stages")
+    refusal = svg_refusal(svg)
+    if refusal:
+        line, what = refusal
+        raise PipelineError(f"figure holds active or external content ({what}), which the report refuses to "
+                            "inline", where=f"figures/{name}.svg:{line}",
+                            fix="regenerate the figures with the figures and prisma stages")
+    body = _SVG_METADATA.sub("", _SVG_PROLOG.sub("", svg, count=1))
     prefix = f"fig-{name.replace('.', '-')}-"
     body = _SVG_ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', body)
     body = _SVG_REFERENCE.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", body)

@@ -1,8 +1,11 @@
 """The ``screen`` stage: automation criteria, human decisions, conflicts, work queues, agreement.
 
-Decisions attach to studies (deduplicated clusters): a decision names a ``record_key`` or a
-``study_id`` and applies to every study containing it, so new exports never orphan earlier
-work. Each study's path ends in exactly one place (automation, title/abstract, retrieval or full
+Decisions attach to studies (deduplicated clusters): a decision names a ``study_id`` (also one
+the study had before a merge, split or new export changed it) or a ``record_key`` whose records
+are all in one study, and applies to that one study, so new exports never orphan earlier work
+and no decision applies to several studies (see :func:`_study_of`).
+
+Each study's path ends in exactly one place (automation, title/abstract, retrieval or full
 text), and each record gets exactly one PRISMA box: the kept record of a study carries the
 study's outcome, the other records of its cluster are duplicates.
 
@@ -10,8 +13,10 @@ Resolution of several reviewers at one stage:
 
 * a row in the resolutions file for (study, stage) settles it;
 * otherwise reviewers who all say include (or include and maybe, at title/abstract) give include;
-  all saying exclude with the same reason give exclude; all saying maybe at title/abstract pass
-  the study on to full text; anything else is a conflict, listed and never guessed;
+  all saying exclude with the same reason give exclude (at title/abstract, different reasons
+  give the first in config order); all saying maybe at title/abstract pass the study on to full
+  text, while maybe at full text leaves it waiting in the queue; anything else is a conflict,
+  listed and never guessed;
 * a full-text decision for a study with no title/abstract decision implies it passed
   title/abstract screening;
 * when ``screening.per_record`` in config.yaml asks for N independent decisions at a stage, a
@@ -43,13 +48,16 @@ import itertools
 import logging
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
 from pipeline import columns as col
 from pipeline.config import Automation, Criterion, Settings
+from pipeline.dedup.merge import clash_suffix, own_study_id
+from pipeline.dedup.prep import author_fields, year_of
 from pipeline.errors import DecisionError
-from pipeline.io import dumps, loads
+from pipeline.io import dumps, file_lines, loads
 from pipeline.keys import fold
 
 log = logging.getLogger(__name__)
@@ -96,7 +104,7 @@ def validate_decisions(frame: pd.DataFrame, file: str, settings: Settings, *,
                             fix=f"the header must be: {','.join(required)}")
     rows = frame.reindex(columns=list(dict.fromkeys([*required, *frame.columns])), fill_value="").copy()
     rows = rows.astype(str).apply(lambda series: series.str.strip())
-    rows["line"] = [str(i + 2) for i in range(len(rows))]
+    rows["line"] = [str(line) for line in file_lines(frame)]
     rows["file"] = file
     if who_column != "reviewer":
         rows["reviewer"] = rows[who_column]
@@ -280,28 +288,130 @@ def _resolve(rows: list[dict], stage: str, settings: Settings) -> StageOutcome:
     return StageOutcome("conflict", "", reviewers)
 
 
-def _key_index(records: pd.DataFrame) -> dict[str, set[str]]:
-    """Map every record_key and study_id to the study ids it names."""
-    index: dict[str, set[str]] = {}
-    for key, study in zip(records[col.RECORD_KEY], records[col.STUDY_ID]):
-        index.setdefault(key, set()).add(study)
-    for study in records[col.STUDY_ID].unique():
-        index.setdefault(study, set()).add(study)
-    return index
+class KeyIndex:
+    """What a decision's key can name: a study by its current id, the records carrying a
+    ``record_key``, or a study by an id it had before a merge, split or new export changed it."""
+
+    def __init__(self, records: pd.DataFrame) -> None:
+        self._records = records
+        self.studies = frozenset(records[col.STUDY_ID].astype(str))
+        self.records_of_key: dict[str, list[tuple[str, str]]] = {}  # record_key -> [(record_id, study_id)]
+        for key, record_id, study in zip(records[col.RECORD_KEY].fillna("").astype(str),
+                                         records[col.RECORD_ID].astype(str), records[col.STUDY_ID].astype(str)):
+            self.records_of_key.setdefault(key, []).append((record_id, study))
+
+    @cached_property
+    def own_ids(self) -> pd.Series:
+        """Each record's own study id (:func:`pipeline.dedup.merge.own_study_id`): the id its study
+        has, or had, whenever the record owned the study's canonical key."""
+        records = self._records
+        people = {cell: author_fields(cell)[0] for cell in records[col.AUTHORS].fillna("").astype(str).unique()}
+        return pd.Series([own_study_id(people[authors], year_of(year), key, record_id)
+                          for authors, year, key, record_id in zip(
+                              records[col.AUTHORS].fillna("").astype(str), records[col.YEAR].fillna("").astype(str),
+                              records[col.RECORD_KEY].fillna("").astype(str), records[col.RECORD_ID].astype(str))],
+                         index=records.index, dtype=object)
+
+    @cached_property
+    def earlier(self) -> dict[str, set[str]]:
+        """A record's own study id -> the studies holding such records."""
+        found: dict[str, set[str]] = {}
+        for own, study in zip(self.own_ids, self._records[col.STUDY_ID].astype(str)):
+            found.setdefault(own, set()).add(study)
+        return found
+
+    def earlier_ids(self) -> pd.Series:
+        """Per study id: the ids other than its own that its records would give it, ";"-joined
+        (for the extraction sheet, whose keys may name a study by an earlier id too)."""
+        frame = pd.DataFrame({"own": self.own_ids, col.STUDY_ID: self._records[col.STUDY_ID].astype(str)})
+        frame = frame[frame["own"] != frame[col.STUDY_ID]]
+        return frame.groupby(col.STUDY_ID)["own"].agg(lambda ids: ";".join(sorted(set(ids))))
+
+    @cached_property
+    def first_ids(self) -> dict[str, set[str]]:
+        """The clash suffix a record_id gives -> the studies holding that record."""
+        found: dict[str, set[str]] = {}
+        for record_id, study in zip(self._records[col.RECORD_ID].astype(str), self._records[col.STUDY_ID].astype(str)):
+            found.setdefault(clash_suffix(record_id), set()).add(study)
+        return found
 
 
-def _attach(decisions: pd.DataFrame, index: dict[str, set[str]]) -> pd.DataFrame:
-    """One row per (decision, study it applies to); unknown keys are errors."""
+def _listed(items: list[str], limit: int = 8) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _study_of(key: str, index: KeyIndex, where: str) -> tuple[str, bool]:
+    """(the one study a decision's key names, whether it names it by an id the study no longer has).
+
+    A key is a current study_id, a record_key whose records are all in one study, or a study_id
+    the study had before: an id is made from one of the study's records (see
+    :func:`pipeline.dedup.merge.own_study_id`), so the records still say which study it became.
+    Anything else is an error: a key matching nothing, a record_key whose records are in several
+    studies, an earlier id now spread over several studies.
+    """
+    if key in index.studies:
+        return key, False
+    if key in index.records_of_key:
+        found = sorted(set(study for _, study in index.records_of_key[key]))
+        if len(found) == 1:
+            return found[0], False
+        named = [f"{record_id} (study {study})" for record_id, study in sorted(index.records_of_key[key])]
+        raise DecisionError(
+            f"key '{key}' names {len(named)} records that are {len(found)} different studies: {_listed(named)}",
+            where=where, fix=f"decide each study by its study_id instead ({_listed(found)}), one row per study")
+    found = sorted(index.earlier.get(key, ()))
+    plain, dash, suffix = key.rpartition("-")
+    if not found and dash and len(suffix) == 4 and plain in index.earlier:
+        found = sorted(index.earlier[plain] & index.first_ids.get(f"-{suffix}", set()))
+    if len(found) == 1:
+        return found[0], True
+    if found:
+        raise DecisionError(f"study '{key}' was split; its records are now the studies {_listed(found)}",
+                            where=where, fix="decide each of them by its study_id, one row per study")
+    raise DecisionError(f"key '{key}' matches no record or study", where=where,
+                        fix="use a record_key from data/processed/ingest/records.csv or a study_id from "
+                            "data/processed/deduplicate/studies.csv; if the record left the exports, delete the row")
+
+
+def _attach(decisions: pd.DataFrame, index: KeyIndex, *, resolutions: bool = False) -> pd.DataFrame:
+    """The decisions with the ``study_id`` each applies to, one row per decision.
+
+    A decision whose key names its study by an earlier id moves with the study, and the log says
+    so. Two rows of one reviewer (of the resolutions file, for resolutions) on one study and stage
+    under different keys count once when they agree, and are an error naming both when they do not.
+    """
     studies = []
     for key, file, line in zip(decisions["key"], decisions["file"], decisions["line"]):
-        found = index.get(key)
-        if not found:
-            raise DecisionError(f"key '{key}' matches no record or study", where=f"{file}:{line}",
-                                fix="use a record_key from data/processed/ingest/records.csv or a study_id from "
-                                    "data/processed/deduplicate/studies.csv; if the record left the exports, delete the row")
-        studies.append(sorted(found))
-    attached = decisions.assign(**{col.STUDY_ID: studies}).explode(col.STUDY_ID)
-    return attached.reset_index(drop=True)
+        study, moved = _study_of(key, index, f"{file}:{line}")
+        if moved:
+            log.info("%s:%s: study '%s' is now part of study '%s' (its records were merged, split or joined by "
+                     "new records); the decision moved with it", file, line, key, study)
+        studies.append(study)
+    attached = decisions.assign(**{col.STUDY_ID: studies}).reset_index(drop=True)
+    return _once_each(attached, [col.STUDY_ID, "stage"] if resolutions else [col.STUDY_ID, "stage", "reviewer"])
+
+
+def _once_each(attached: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Rows repeating ``by`` (one study reached under two keys): agreeing ones counted once,
+    disagreeing ones an error."""
+    repeated = attached[attached.duplicated(by, keep=False)]
+    if repeated.empty:
+        return attached
+    for _, group in repeated.groupby(by, sort=False):
+        rows = group.to_dict("records")
+        places = "; ".join(f"{r['file']}:{r['line']} key '{r['key']}': {r['decision']}"
+                           + (f" ({r['reason']})" if r["reason"] else "") for r in rows)
+        first = rows[0]
+        who = f"reviewer '{first['reviewer']}'" if "reviewer" in by else "the resolutions file"
+        if len({(r["decision"], r["reason"]) for r in rows}) > 1:
+            raise DecisionError(
+                f"{who} decides study '{first[col.STUDY_ID]}' at {first['stage']} more than once, differently "
+                f"({places}); the keys name the same study", where=f"{rows[-1]['file']}:{rows[-1]['line']}",
+                fix="keep one of these rows")
+        log.warning("%s decides study '%s' at %s more than once, the same way (%s); counted once",
+                    who, first[col.STUDY_ID], first["stage"], places)
+    return attached.drop_duplicates(by, keep="first").reset_index(drop=True)
 
 
 def _agreement(decisions: pd.DataFrame) -> pd.DataFrame:
@@ -343,14 +453,17 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
     Returns the tables ``records``, ``studies``, ``conflicts``, ``queue_title_abstract``,
     ``queue_full_text``, ``agreement`` and ``unchecked``.
     """
-    index = _key_index(records)
+    index = KeyIndex(records)
     empty = pd.DataFrame(columns=[*col.SCREENING_DECISION_COLUMNS, "file", "line"])
     attached = _attach(decisions if len(decisions) else empty, index)
-    resolved = _attach(resolutions if resolutions is not None and len(resolutions) else empty, index)
+    resolved = _attach(resolutions if resolutions is not None and len(resolutions) else empty, index,
+                       resolutions=True)
 
     record_rounds = _record_rounds(records, settings)
     previous = set(records.loc[record_rounds.to_numpy() < settings.current_round, col.STUDY_ID])
     study_table = _study_table(records, studies)
+    earlier = index.earlier_ids().to_dict()
+    study_table[col.EARLIER_IDS] = [earlier.get(study, "") for study in study_table[col.STUDY_ID]]
     study_table[REVIEW_VERSION] = ["previous" if sid in previous else "new" for sid in study_table[col.STUDY_ID]]
 
     automation, unchecked = apply_automation(study_table, settings)
@@ -375,7 +488,8 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
                     outcome = StageOutcome("pending", "", ";".join(sorted(decided)))
                 if outcome.decision == "conflict":
                     rows = by_stage[(sid, stage)]
-                    conflicts.append({col.STUDY_ID: sid, "stage": stage, col.TITLE: study.get(col.TITLE, ""),
+                    conflicts.append({**dict.fromkeys(CONFLICT_COLUMNS, ""), "key": sid, "stage": stage,
+                                      col.TITLE: study.get(col.TITLE, ""),
                                       "decisions": "; ".join(f"{r['reviewer']}={r['decision']}"
                                                              + (f" ({r['reason']})" if r["reason"] else "")
                                                              for r in sorted(rows, key=lambda r: r["reviewer"]))})
@@ -388,11 +502,12 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
                                                    "ft_reviewers", *col.SCREEN_COLUMNS]).set_index(col.STUDY_ID)
     study_out = study_table.join(outcomes, on=col.STUDY_ID)
     record_out = _records_with_boxes(records, outcomes, record_rounds < settings.current_round, previous)
-    queues = {stage: _queue(study_out, stage, settings) for stage in HUMAN_STAGES}
+    context = record_context(records)
+    queues = {stage: _queue(study_out, stage, settings, context) for stage in HUMAN_STAGES}
     return {
         "records": record_out,
         "studies": study_out.sort_values(col.STUDY_ID, kind="stable").reset_index(drop=True),
-        "conflicts": pd.DataFrame(conflicts, columns=[col.STUDY_ID, "stage", col.TITLE, "decisions"]),
+        "conflicts": pd.DataFrame(conflicts, columns=CONFLICT_COLUMNS),
         "queue_title_abstract": queues["title_abstract"],
         "queue_full_text": queues["full_text"],
         "agreement": _agreement(attached),
@@ -423,7 +538,7 @@ def _study_table(records: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
         table[col.KEYWORDS] = table[col.STUDY_ID].map(grouped[col.KEYWORDS].agg(_joined_keywords))
     for field in (col.LANGUAGE, col.ENTRY_TYPE, col.PUBLICATION_TYPES):
         table[field] = table[col.STUDY_ID].map(kept[field])
-    for field in (col.YEAR, col.TITLE, col.ABSTRACT):
+    for field in (col.YEAR, col.TITLE, col.ABSTRACT, col.AUTHORS, col.JOURNAL):
         if field not in table and field in kept:
             table[field] = table[col.STUDY_ID].map(kept[field])
     return table.fillna("")
@@ -487,15 +602,50 @@ def _records_with_boxes(records: pd.DataFrame, outcomes: pd.DataFrame, earlier_r
     return out
 
 
-QUEUE_CONTEXT = ["needed", "waiting_for", "decided_by", col.TITLE, col.ABSTRACT, col.AUTHORS, col.YEAR,
-                 col.JOURNAL, "sources", "record_keys"]
+# conflicts.csv is laid out as resolutions.csv: a row copied there and filled settles the conflict
+CONFLICT_COLUMNS = [*col.RESOLUTION_COLUMNS, col.TITLE, "decisions"]
+# what a queue row shows beside the decision columns: who still owes what, then the study as the
+# reviewer needs it to decide, then the records behind it ("<source>:<export id> (<file> line <n>)")
+QUEUE_CONTEXT = ["needed", "waiting_for", "decided_by", col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI,
+                 col.PMID, col.ABSTRACT, "sources", "records", "record_keys"]
+NO_TITLE = "[no title in the export: see the records column]"
 RESOLVER = "resolver (data/raw/decisions/resolutions.csv)"
+
+
+def _readable_authors(cell: str) -> str:
+    """``[["Seo", "H. J."], ...]`` as ``Seo, H. J.; ...``."""
+    people = loads(cell, []) if cell else []
+    if not isinstance(people, list):
+        return str(cell)
+    names = []
+    for person in people:
+        parts = [str(part) for part in person if part] if isinstance(person, list) else [str(person)]
+        names.append(", ".join(parts))
+    return "; ".join(name for name in names if name)
+
+
+def _distinct(values: pd.Series) -> str:
+    return "; ".join(sorted({value for value in values if value}))
+
+
+def record_context(records: pd.DataFrame) -> pd.DataFrame:
+    """Per study id: the DOIs and PMIDs of its records, and the records themselves."""
+    frame = records[[col.STUDY_ID, col.RECORD_ID, col.FILE, col.LINE, col.DOI, col.PMID]].fillna("").astype(str)
+    frame = frame.sort_values(col.RECORD_ID, kind="stable")
+    described = frame[col.RECORD_ID] + " (" + frame[col.FILE].map(lambda path: path.rsplit("/", 1)[-1]) + \
+        " line " + frame[col.LINE] + ")"
+    grouped = frame.assign(described=described).groupby(col.STUDY_ID, sort=True)
+    return pd.DataFrame({col.DOI: grouped[col.DOI].agg(_distinct), col.PMID: grouped[col.PMID].agg(_distinct),
+                         "records": grouped["described"].agg("; ".join)})
 
 
 def _owed(decision: str, decided_by: str, stage: str, settings: Settings) -> tuple[str, str]:
     """(what a waiting study still needs at ``stage``, from whom)."""
     if decision == "conflict":
         return "a resolution (reviewers disagree)", RESOLVER
+    if decision == "maybe":
+        return ("include or exclude: the study was 'maybe' at full text; the reviewer replaces it, or "
+                "data/raw/decisions/resolutions.csv settles it"), decided_by
     done = [name for name in decided_by.split(";") if name]
     missing = max(settings.screening.needed(stage) - len(done), 1)
     if done:
@@ -508,10 +658,16 @@ def _owed(decision: str, decided_by: str, stage: str, settings: Settings) -> tup
     return what, f"any reviewer but {', '.join(done)}" if done else "any reviewer"
 
 
-def _queue(studies: pd.DataFrame, stage: str, settings: Settings) -> pd.DataFrame:
-    """Studies that still need a decision at ``stage``, laid out as a decision file to fill in."""
+def _queue(studies: pd.DataFrame, stage: str, settings: Settings, context: pd.DataFrame) -> pd.DataFrame:
+    """Studies that still need a decision at ``stage``, laid out as a decision file to fill in,
+    with what a reviewer needs to tell which study a row is (``context``: :func:`record_context`)."""
     column, by = ("ta_decision", "ta_reviewers") if stage == "title_abstract" else ("ft_decision", "ft_reviewers")
-    waiting = studies[(studies[column].isin(["pending", "conflict"])) & (studies[col.SCREEN_STAGE] == stage)]
+    waiting = studies[(studies[column].isin(["pending", "conflict", "maybe"])) & (studies[col.SCREEN_STAGE] == stage)]
+    waiting = waiting.drop(columns=[c for c in context.columns if c in waiting]).join(context, on=col.STUDY_ID)
+    waiting = waiting.assign(**{
+        col.TITLE: waiting[col.TITLE].where(waiting[col.TITLE].fillna("").str.strip() != "", NO_TITLE),
+        col.AUTHORS: waiting[col.AUTHORS].fillna("").map(_readable_authors) if col.AUTHORS in waiting else "",
+    })
     owed = [_owed(decision, decided, stage, settings) for decision, decided in zip(waiting[column], waiting[by])]
     queue = pd.DataFrame({
         "key": waiting[col.STUDY_ID], "stage": stage, "decision": "", "reason": "", "reviewer": "",
@@ -519,7 +675,7 @@ def _queue(studies: pd.DataFrame, stage: str, settings: Settings) -> pd.DataFram
         "decided_by": waiting[by],
     }, columns=["key", "stage", "decision", "reason", "reviewer", "date", "note", *QUEUE_CONTEXT[:3]])
     for name in QUEUE_CONTEXT[3:]:
-        queue[name] = waiting[name] if name in waiting else ""
+        queue[name] = waiting[name].fillna("") if name in waiting else ""
     return queue.sort_values("key", kind="stable").reset_index(drop=True)
 
 

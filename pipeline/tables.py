@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from pipeline import columns as col
+from pipeline import markdown
 from pipeline.config import Hierarchy, TableSpec
 from pipeline.io import FORMULA_TRIGGERS, loads
 
@@ -196,26 +197,16 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _markdown_text(text: str) -> str:
-    """A table cell's text as Markdown that renders as that text: pipes escaped, angle brackets
-    as entities so that no renderer takes a value for HTML, line breaks as spaces."""
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
-
-
 def to_markdown(table: pd.DataFrame, spec: TableSpec, footnote: str = "") -> str:
     """A GitHub pipe table under a "Table: <title>" line, then the footnote(s); text columns align left."""
-    def row(cells: Sequence[Any]) -> str:
-        texts = [_markdown_text(_cell_text(cell)) for cell in cells]
-        return "| " + " | ".join(texts) + " |"
-
     header = list(table.columns)
     alignment = [":---"] + ["---:" if pd.api.types.is_numeric_dtype(table[name]) else ":---" for name in header[1:]]
-    lines = [f"Table: {spec.title}", "", row(header), "| " + " | ".join(alignment) + " |"]
-    lines += [row(values) for values in table.itertuples(index=False, name=None)]
+    rows = ([_cell_text(cell) for cell in values] for values in table.itertuples(index=False, name=None))
+    lines = [f"Table: {markdown.inline(spec.title)}", "", *markdown.table(header, rows, alignment)]
     notes = [MULTI_VALUED_NOTE] if spec.field == INTERVENTION else []
     notes += [footnote] if footnote else []
     for note in notes:
-        lines += ["", note]
+        lines += ["", markdown.line(note)]
     return "\n".join(lines) + "\n"
 
 

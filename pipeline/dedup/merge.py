@@ -88,6 +88,24 @@ def _short_hash(text: str, length: int) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
 
 
+def study_id_base(family: str, year: int, key: str) -> str:
+    """The study_id of a cluster whose canonical key ``key`` is owned by a record with this family
+    slug and year, before any clash suffix (see :func:`study_ids`)."""
+    return f"{family or family_slug('')}{year if year >= 0 else 'nd'}-{_short_hash(key, 6)}"
+
+
+def own_study_id(family: str, year: int, key: str, record_id: str) -> str:
+    """The study_id a record gives its cluster when it owns the cluster's canonical key (no clash
+    suffix): every id a cluster holding this record has had is one of its records' own ids,
+    possibly with a clash suffix, as long as the records' keys, first authors and years stay."""
+    return study_id_base(family, year, _key_order(key, record_id)[1])
+
+
+def clash_suffix(first_record_id: str) -> str:
+    """What tells apart a cluster whose plain study_id another cluster already has."""
+    return f"-{_short_hash(first_record_id, 4)}"
+
+
 def study_ids(ordered: pd.DataFrame, label: np.ndarray, families: np.ndarray, years: np.ndarray) -> np.ndarray:
     """Per record, its cluster's study_id.
 
@@ -107,14 +125,12 @@ def study_ids(ordered: pd.DataFrame, label: np.ndarray, families: np.ndarray, ye
                           "position": np.arange(len(label))})
     owners = frame.sort_values(["label", "priority", "key", "position"], kind="stable").drop_duplicates("label")
     owner_positions = owners["position"].to_numpy()
-    bases = [
-        f"{families[pos] or family_slug('')}{years[pos] if years[pos] >= 0 else 'nd'}-{_short_hash(str(key), 6)}"
-        for pos, key in zip(owner_positions, owners["key"].to_numpy())
-    ]
+    bases = [study_id_base(families[pos], years[pos], str(key))
+             for pos, key in zip(owner_positions, owners["key"].to_numpy())]
     owners = owners.assign(base=bases, first_id=record_ids[owners["label"].to_numpy()])
     owners = owners.sort_values(["base", "key", "first_id"], kind="stable")
     repeat = owners.duplicated("base", keep="first").to_numpy()
-    suffixes = np.array([f"-{_short_hash(str(first), 4)}" if clash else ""
+    suffixes = np.array([clash_suffix(str(first)) if clash else ""
                          for first, clash in zip(owners["first_id"].to_numpy(), repeat)], dtype=object)
     owners = owners.assign(study_id=owners["base"].to_numpy(dtype=object) + suffixes)
     return frame["label"].map(owners.set_index("label")["study_id"]).to_numpy(dtype=object)

@@ -13,6 +13,10 @@ entry inherits the fields it lacks from its parent here (the parent's ``title`` 
 
 Entries bibtexparser cannot parse are kept as records with a problem note, not dropped: a broken
 ``@article{key, ...`` is still a record the database exported. Duplicate keys and fields are noted.
+A stray ``}`` inside an entry closes it early, and bibtexparser reads the fields after it as a
+comment between entries; text right after an entry that starts like a field (``, author = {...}``) is
+read back into that entry, with a warning and a problem note naming the line of the brace, and when
+it does not parse as fields the file is refused at that line: fields are never dropped silently.
 """
 
 from __future__ import annotations
@@ -129,9 +133,19 @@ def read(text: str, *, file: str) -> list[ParsedRecord]:
                               "or re-export it") from None
     entries: list[tuple[int, str, str, list[tuple[str, Any]], list[str]]] = []
     macros: dict[str, str] = {}
+    previous: model.Block | None = None
     for block in library.blocks:
         if isinstance(block, model.String):
             macros[block.key.strip().lower()] = expand(block.value, macros)[0]
+            previous = block
+            continue
+        after_entry, previous = previous, block
+        if (isinstance(block, model.ImplicitComment) and isinstance(after_entry, model.Entry) and entries
+                and _FIELDS_AFTER_BRACE.match(block.comment)):
+            for name, value in _cut_off_fields(after_entry, block, file, entries[-1][4]):
+                text_value, unknown = expand(value, macros)
+                entries[-1][4].extend(f"undefined @string macro '{macro}' in field '{name}'" for macro in unknown)
+                entries[-1][3].append((name, text_value))
             continue
         found = _entry_of(block, file)
         if found is not None:
@@ -155,6 +169,36 @@ def read(text: str, *, file: str) -> list[ParsedRecord]:
     latex = _Latex()
     return [_build(line, entry_type, key, fields, problems, by_key, latex)
             for line, entry_type, key, fields, problems in entries]
+
+
+# A comment right after an entry that starts like one of its fields: the entry was closed early.
+_FIELDS_AFTER_BRACE = re.compile(r"\s*,?\s*[A-Za-z][\w:.+-]*\s*=")
+
+
+def _cut_off_fields(entry: model.Entry, rest: model.ImplicitComment, file: str,
+                    problems: list[str]) -> list[tuple[str, str]]:
+    """The fields a stray ``}`` cut off ``entry`` (bibtexparser read them as the comment ``rest``)."""
+    brace_line = (entry.start_line or 0) + (entry.raw or "").count("\n") + 1
+    text = rest.comment.strip().removeprefix(",")
+    fields: list[tuple[str, str]] = []
+    try:
+        reparsed = bibtexparser.parse_string(f"@{entry.entry_type}{{{entry.key},{text}", parse_stack=[])
+    except Exception:  # bibtexparser's splitter has no single error type for hostile input  # noqa: BLE001
+        reparsed = None
+    blocks = reparsed.blocks if reparsed is not None else []
+    if len(blocks) == 1 and isinstance(blocks[0], model.Entry) and not isinstance(blocks[0], model.ParsingFailedBlock):
+        fields = [(field.key, field.value if isinstance(field.value, str) else str(field.value))
+                  for field in blocks[0].fields]
+    if not fields:
+        raise ExportError(f"a '}}' closes entry '{entry.key}' before its end, and the text after it is not "
+                          "BibTeX fields", where=f"{file}:{brace_line}",
+                          fix="remove the stray '}' (or balance the braces) in the entry's last field before it")
+    names = ", ".join(name for name, _ in fields)
+    logger.warning("%s:%d: a '}' closes entry '%s' before its end; the fields after it (%s) are read into it",
+                   file, brace_line, entry.key, names)
+    problems.append(f"line {brace_line}: a stray '}}' closed the entry early; fields after it ({names}) read back, "
+                    "check the braces")
+    return fields
 
 
 def _entry_of(block: model.Block, file: str) -> tuple[int, str, str, list[tuple[str, Any]], list[str]] | None:

@@ -23,6 +23,7 @@ import orjson
 import pandas as pd
 
 from pipeline import columns as c
+from pipeline.formats import budget
 from pipeline.keys import normalize_doi, record_key
 
 # --- the record a reader produces -----------------------------------------------------------
@@ -96,13 +97,52 @@ _TYPE_WORDS = (
 )
 
 
+class ContinuedValue:
+    """The lines that continue a tag's value (``values[-1]``), joined once instead of line by line.
+
+    Joining each continuation line onto the value as it comes copies the whole value again for
+    every line: a value continued over 100,000 lines took minutes. The lines are kept here and
+    joined with line breaks by :meth:`flush`, which runs when another value is continued and must run
+    before the records' values are read. A value longer than ``budget.MAX_FIELD_CHARS`` is refused.
+    """
+
+    __slots__ = ("_file", "_index", "_length", "_parts", "_values")
+
+    def __init__(self, file: str) -> None:
+        self._file = file
+        self._values: list[str] | None = None
+        self._index = 0
+        self._parts: list[str] = []
+        self._length = 0
+
+    def add(self, values: list[str], line: str, number: int) -> None:
+        """``line`` (line ``number`` of the file) continues the last value in ``values``."""
+        if values is not self._values or self._index != len(values) - 1:
+            self.flush()
+            self._values, self._index = values, len(values) - 1
+            self._parts = [values[-1]]
+            self._length = len(values[-1])
+        self._parts.append(line)
+        self._length += len(line) + 1
+        if self._length > budget.MAX_FIELD_CHARS:
+            raise budget.field_too_long(self._length, where=f"{self._file}:{number}", what="a value continued over many lines")
+
+    def flush(self) -> None:
+        """Write the value being continued, if any, back into its list."""
+        if self._values is not None:
+            self._values[self._index] = "\n".join(self._parts)
+            self._values, self._parts = None, []
+
+
 class TaggedRecords:
     """Gathers the lines of a tagged export (MEDLINE, EndNote) into records: a blank line or a second
     ``start_tag`` ends a record, and each record remembers the line it starts on and its problems."""
 
-    def __init__(self, build: Callable[[int, dict[str, list[str]], list[str]], ParsedRecord], start_tag: str) -> None:
+    def __init__(self, build: Callable[[int, dict[str, list[str]], list[str]], ParsedRecord], start_tag: str,
+                 file: str = "") -> None:
         self.records: list[ParsedRecord] = []
         self._build, self._start_tag = build, start_tag
+        self._continued = ContinuedValue(file)
         self._tags: dict[str, list[str]] = {}
         self._problems: list[str] = []
         self._values: list[str] | None = None
@@ -122,11 +162,12 @@ class TaggedRecords:
         self._values = self._tags.setdefault(tag, [])
         self._values.append(value)
 
-    def extend(self, line: str) -> bool:
-        """Append ``line`` to the last value; False when no tag has been read since the last record."""
+    def extend(self, line: str, index: int = 0) -> bool:
+        """Append ``line`` (at 0-based ``index``) to the last value; False when no tag has been read since
+        the last record."""
         if self._values is None:
             return False
-        self._values[-1] = f"{self._values[-1]}\n{line}"
+        self._continued.add(self._values, line, index + 1)
         return True
 
     def note(self, problem: str) -> None:
@@ -137,6 +178,7 @@ class TaggedRecords:
         return self.records
 
     def _flush(self) -> None:
+        self._continued.flush()
         self.records.append(self._build(self._start, self._tags, self._problems))
         self._tags, self._problems, self._values = {}, [], None
 
@@ -426,15 +468,19 @@ def split_author_list(value: str) -> list[tuple[str, str]]:
     if ";" in text or "|" in text:
         names = [name for part in re.split(r"[;|]", text) for name in _AND.split(part)]
         return split_people(names)
-    if _AND.search(text):
-        return split_people(_AND.split(text))
-    if "," in text:
-        pieces = [piece.strip() for piece in text.split(",")]
-        if " " not in pieces[0] and len(pieces) % 2 == 0 and not _INITIALS.match(pieces[0]):
-            names = [f"{pieces[i]}, {pieces[i + 1]}" for i in range(0, len(pieces), 2)]
-            return split_people(names)
-        return split_people(pieces)
-    return split_people([text])
+    # "H. J. Seo, E.-J. Park and S. Kim": each part between "and"s is itself a comma list
+    return split_people([name for part in _AND.split(text) for name in _comma_names(part.strip(" ,"))])
+
+
+def _comma_names(text: str) -> list[str]:
+    """Names in a comma-separated cell: "Family, Given, Family, Given" pairs when the first piece is
+    one word, else one name per piece ("Given Family, Given Family" or "Family GM, Family GM")."""
+    if "," not in text:
+        return [text]
+    pieces = [piece.strip() for piece in text.split(",")]
+    if " " not in pieces[0] and len(pieces) % 2 == 0 and not _INITIALS.match(pieces[0]):
+        return [f"{pieces[i]}, {pieces[i + 1]}" for i in range(0, len(pieces), 2)]
+    return pieces
 
 
 def split_list(value: str) -> list[str]:
@@ -573,6 +619,10 @@ def _raw_json(raw: dict[str, list[str]], dumps: Callable[[Any], str]) -> str:
     return dumps(raw)
 
 
+#: The largest record (characters of raw text) whose ``raw`` cell orjson writes; see :func:`_raw_json_writer`.
+ORJSON_MAX_CHARS = 1 << 20
+
+
 def _raw_json_writer() -> Callable[[dict[str, list[str]], Callable[[Any], str]], str]:
     """The ``raw`` cell writer: :func:`_raw_json`, or orjson where it writes the same text.
 
@@ -584,19 +634,29 @@ def _raw_json_writer() -> Callable[[dict[str, list[str]], Callable[[Any], str]],
     instance, could be written differently) and text keys (orjson refuses any other key). It refuses
     lone surrogates (TypeError); those records, and any other shape, go to :func:`_raw_json`. If
     orjson ever writes the sample below differently from the encoder, it is not used at all.
+
+    orjson crashes the process (SIGSEGV, no message) when memory runs out while it writes, where
+    Python's own code raises MemoryError, which ingest reports as an error. So orjson only writes
+    records of at most :data:`ORJSON_MAX_CHARS` characters, whose output is a few megabytes at most;
+    larger records (none in real exports) are written by :func:`_raw_json`.
     """
     dumps_bytes = orjson.dumps
     option = orjson.OPT_SORT_KEYS
-    text_only = {str}
 
     def write(raw: dict[str, list[str]], dumps: Callable[[Any], str]) -> str:
         values = raw.values()
-        # The types are compared, not joined: a set of one or two types costs less than copying the text.
-        if {*map(type, values)} == {list} and {*map(type, chain.from_iterable(values))} <= text_only:
+        if {*map(type, values)} == {list}:
+            # Joining the values costs what comparing their types did, refuses any value that is not
+            # text (TypeError), and gives the record's size.
             try:
-                return dumps_bytes(raw, option=option).decode()
-            except TypeError:  # a key that is not text, or a lone surrogate orjson refuses
+                size = len("".join(chain.from_iterable(values)))
+            except TypeError:
                 return _raw_json(raw, dumps)
+            if size <= ORJSON_MAX_CHARS:
+                try:
+                    return dumps_bytes(raw, option=option).decode()
+                except TypeError:  # a key that is not text, or a lone surrogate orjson refuses
+                    return _raw_json(raw, dumps)
         return _raw_json(raw, dumps)
 
     sample = {"TI": ['é "x"\n\\ \u2028\x01\x1f\x7f\x85\ufeff\U0001f600 <p>', ""], "AB": [], "A1": ["b", "a"],

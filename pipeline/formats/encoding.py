@@ -4,11 +4,17 @@ Databases and reference managers write UTF-8 (with or without a byte-order mark)
 byte-order mark, and, in older or Windows tools, cp1252. The order tried: a byte-order mark
 (UTF-8, UTF-16), UTF-16 without a mark (every other byte NUL), UTF-8, an encoding the file declares
 in its first lines (JabRef's ``% Encoding: windows-1252``, an XML declaration's ``encoding``),
-cp1252, latin-1. Every file's encoding is
+UTF-8 with a few bad bytes, cp1252, latin-1. Every file's encoding is
 logged (INFO for Unicode, WARNING for a legacy code page, naming the file, so that a reviewer can
 check accented names). Bytes that decode only to control characters, or that contradict an explicit
 ``encoding``, are an :class:`ExportError`. Line endings are normalised to LF: CRLF, LF, lone CR
 (classic Mac) and any mixture give the same lines and therefore the same line numbers.
+
+One bad byte does not make a whole file legacy text: when a file that is not valid UTF-8 holds
+more valid UTF-8 characters beyond ASCII than runs of bytes that are not UTF-8 (a UTF-8 export with
+a few stray cp1252 bytes pasted in), it is read as UTF-8 and only those runs are read as cp1252
+(latin-1 for the five bytes cp1252 leaves undefined). :func:`decode_export_repaired` returns the
+numbers of the lines so repaired, for the readers to note on their records, and the log names them.
 """
 
 from __future__ import annotations
@@ -57,6 +63,11 @@ def decode_export(data: bytes, *, file: str, encoding: str = "auto") -> str:
 
     The returned text has no byte-order mark and only LF line endings.
     """
+    return decode_export_repaired(data, file=file, encoding=encoding)[0]
+
+
+def decode_export_repaired(data: bytes, *, file: str, encoding: str = "auto") -> tuple[str, list[int]]:
+    """:func:`decode_export`, and the (1-based) lines whose bytes that are not UTF-8 were read as cp1252."""
     if encoding == "auto":
         text, used = _decode(data, file)
     else:
@@ -66,7 +77,51 @@ def decode_export(data: bytes, *, file: str, encoding: str = "auto") -> str:
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    if used != _MOSTLY_UTF8:
+        return text, []
+    return _repair(text, file)
+
+
+_MOSTLY_UTF8 = "UTF-8 (bytes that are not UTF-8 read as cp1252)"
+_ESCAPED = re.compile("[\udc80-\udcff]+")  # bytes that are not UTF-8, as decoded with surrogateescape
+_BEYOND_ASCII = re.compile("[\x80-\ud7ff\ue000-\U0010ffff]")  # characters UTF-8 decoding can really give
+_REPORTED_LINES = 10
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """The text (bad bytes escaped) when more characters decode as UTF-8 beyond ASCII than runs of bad bytes fail."""
+    text = data.decode("utf-8", "surrogateescape")
+    bad_runs = sum(1 for _ in _ESCAPED.finditer(text))
+    good = 0
+    for _ in _BEYOND_ASCII.finditer(text):
+        good += 1
+        if good > bad_runs:
+            return text
+    return None
+
+
+# Each byte a UTF-8 decoder refuses (0x80-0xff) as cp1252 reads it, or as latin-1 where cp1252 has no character.
+_LEGACY_BYTES = {byte: bytes([byte]).decode("cp1252", "ignore") or chr(byte) for byte in range(0x80, 0x100)}
+
+
+def _legacy_byte(run: re.Match[str]) -> str:
+    return "".join(_LEGACY_BYTES[byte] for byte in run.group().encode("utf-8", "surrogateescape"))
+
+
+def _repair(text: str, file: str) -> tuple[str, list[int]]:
+    """Escaped bad bytes read as cp1252, and the lines that held them."""
+    lines: list[int] = []
+    line, counted_to = 1, 0
+    for run in _ESCAPED.finditer(text):
+        line += text.count("\n", counted_to, run.start())
+        counted_to = run.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    shown = ", ".join(map(str, lines[:_REPORTED_LINES])) + (", ..." if len(lines) > _REPORTED_LINES else "")
+    logger.warning("%s: not valid UTF-8 on %d line%s (%s); the file is read as UTF-8 and only the bad bytes as "
+                   "cp1252: check those records, or re-export the file as UTF-8", file, len(lines),
+                   "s" if len(lines) != 1 else "", shown)
+    return _ESCAPED.sub(_legacy_byte, text), lines
 
 
 def _decode_as(data: bytes, file: str, encoding: str) -> str:
@@ -117,6 +172,9 @@ def _decode(data: bytes, file: str) -> tuple[str, str]:
         else:
             logger.warning("%s: not UTF-8; reading it as %s, the encoding the file declares", file, declared)
             return _checked(text, file), f"{declared} (declared in the file)"
+    mixed = _mostly_utf8(data)
+    if mixed is not None:
+        return mixed, _MOSTLY_UTF8
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:

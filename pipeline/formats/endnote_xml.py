@@ -21,6 +21,7 @@ import re
 from xml.parsers import expat
 
 from pipeline.errors import ExportError
+from pipeline.formats import budget
 from pipeline.formats.common import (
     ParsedRecord,
     digits_only,
@@ -49,11 +50,21 @@ _AUTHOR_PATHS = ("contributors/authors/author", "contributors/secondary-authors/
                  "contributors/tertiary-authors/author")
 
 
-class _Collector:
-    """expat callbacks that turn ``<record>`` elements into (line, raw fields) pairs."""
+class _TooDeep(Exception):
+    """Raised from a callback to stop the parser at an element nested deeper than MAX_XML_DEPTH."""
 
-    def __init__(self, parser: expat.XMLParserType):
+
+class _Collector:
+    """expat callbacks that turn ``<record>`` elements into (line, raw fields) pairs.
+
+    Every element counts towards the depth, inside a record or not: the element paths are built by
+    joining the open elements, so unbounded nesting would cost time quadratic in the depth.
+    """
+
+    def __init__(self, parser: expat.XMLParserType, file: str):
         self.parser = parser
+        self.file = file
+        self.depth = 0
         self.records: list[tuple[int, dict[str, list[str]]]] = []
         self.seen_root = False
         self.fields: dict[str, list[str]] | None = None
@@ -63,6 +74,9 @@ class _Collector:
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         self.seen_root = True
+        self.depth += 1
+        if self.depth > budget.MAX_XML_DEPTH:
+            raise _TooDeep
         if self.fields is None:
             if name == "record":
                 self.fields = {}
@@ -80,6 +94,7 @@ class _Collector:
             self.fields.setdefault(f"{key}@{attribute}", []).append(value)
 
     def end(self, name: str) -> None:
+        self.depth -= 1
         if self.fields is None or name == "style":
             return
         if not self.path:
@@ -87,6 +102,9 @@ class _Collector:
             return
         key = "/".join(self.path)
         text = "".join(self.texts.pop())
+        if len(text) > budget.MAX_FIELD_CHARS:
+            raise budget.field_too_long(len(text), where=f"{self.file}:{self.parser.CurrentLineNumber}",
+                                 what=f"element <{name}>")
         had_children = self.has_children.pop()
         self.path.pop()
         if text.strip() or not had_children:
@@ -100,13 +118,17 @@ class _Collector:
 def read(text: str, *, file: str) -> list[ParsedRecord]:
     """Parse EndNote XML text (already decoded, so the declaration's encoding is not used) into records."""
     parser = expat.ParserCreate()
-    collector = _Collector(parser)
+    collector = _Collector(parser, file)
     parser.StartElementHandler = collector.start
     parser.EndElementHandler = collector.end
     parser.CharacterDataHandler = collector.text
     parser.buffer_text = True
     try:
         parser.Parse(text, True)
+    except _TooDeep:
+        raise ExportError(f"XML elements are nested more than {budget.MAX_XML_DEPTH} deep (an EndNote record is about "
+                          "8 deep; the file is damaged or not an export)",
+                          where=f"{file}:{parser.CurrentLineNumber}", fix=f"re-export the file; {_FIX}") from None
     except expat.ExpatError as exc:
         line = exc.lineno or 1
         raise ExportError(f"EndNote XML is not well-formed ({expat.ErrorString(exc.code)}, column {exc.offset})",

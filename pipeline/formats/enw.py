@@ -56,13 +56,13 @@ def is_tag_line(line: str) -> bool:
 
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse EndNote tagged lines into records."""
-    gathered = TaggedRecords(_build, start_tag="0")
+    gathered = TaggedRecords(_build, start_tag="0", file=file)
     for index, line in enumerate(lines):
         if not line.strip():
             gathered.blank()
         elif is_tag_line(line):
             gathered.add(index, line[1], line[3:])
-        elif not gathered.extend(line):
+        elif not gathered.extend(line, index):
             gathered.note(f"line {index + 1} has no '%' tag and was skipped")
     records = gathered.finish()
     if not records:

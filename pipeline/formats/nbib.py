@@ -46,19 +46,19 @@ def split_tag(line: str) -> tuple[str, str] | None:
 
 def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     """Parse MEDLINE-tagged lines into records."""
-    gathered = TaggedRecords(_build, start_tag="PMID")
+    gathered = TaggedRecords(_build, start_tag="PMID", file=file)
     for index, line in enumerate(lines):
         if not line.strip():
             gathered.blank()
             continue
         if line[0] in " \t":
-            if not gathered.extend(line):
+            if not gathered.extend(line, index):
                 gathered.note(f"line {index + 1} continues no tag")
             continue
         parts = split_tag(line)
         if parts is not None:
             gathered.add(index, *parts)
-        elif gathered.extend(line):
+        elif gathered.extend(line, index):
             gathered.note(f"line {index + 1} has no tag, read as a continuation")
         else:
             gathered.note(f"line {index + 1} has no tag and was skipped")

@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.errors import ExportError
 from pipeline.formats.common import (
     RIS_ENTRY_TYPES,
+    ContinuedValue,
     ParsedRecord,
     digits_only,
     doi_from,
@@ -114,6 +115,7 @@ def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
     after_number = False
     tag_heads, plain_heads = _TAG_HEADS, _PLAIN_TAG_HEADS
     tags: dict[str, list[str]] | None = None  # current.tags, while there is a current record
+    continued = ContinuedValue(file)  # lines continuing a value, joined once (flushed at the end)
     for index, line in enumerate(lines):
         # Nearly every line is "XX  - value" inside a record, with a tag other than TY and ER: one dict
         # lookup, and the value is added (no regex, no other test).
@@ -143,7 +145,7 @@ def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
             if parts is None:
                 if current is not None and values is not None:
                     if line.strip():
-                        values[-1] = f"{values[-1]}\n{line}"
+                        continued.add(values, line, index + 1)
                 elif line.strip():
                     after_number = bool(_RECORD_NUMBER.match(line))
                 continue
@@ -173,6 +175,7 @@ def _split_records(lines: list[str], file: str) -> list[_RawRecord]:
             if not orphan_tags:
                 orphan_start = index + 1
             orphan_tags.setdefault(tag, []).append(value)
+    continued.flush()
     if current is not None:
         raise ExportError("RIS record has no 'ER  -' end tag (the file looks truncated)",
                           where=f"{file}:{current.line}",

@@ -13,27 +13,32 @@ files, whose header row is the two-letter field tags):
 field              Scopus / WoS (Excel, full names) / Lens / OpenAlex / Rayyan / Covidence / generic
 =================  ==============================================================================
 id                 Covidence ``Covidence #``; Rayyan ``key``; Lens ``Lens ID``; Scopus ``EID``;
-                   WoS ``UT (Unique WOS ID)``; OpenAlex ``id`` (the W-number of the URL); generic
-                   ``record id``, ``id``, ``accession number``, ``citation key``
+                   WoS ``UT (Unique WOS ID)``; OpenAlex ``id`` (the W-number of the URL); ASReview
+                   ``record_id``; EPPI-Reviewer ``ItemId``; Zotero ``Key``; generic ``record id``,
+                   ``id``, ``accession number``, ``citation key``
 title              ``Title``; WoS ``Article Title``; OpenAlex ``display_name``; ``Document Title``
 authors            ``Authors`` (Scopus, Rayyan, Covidence, WoS); Lens ``Author/s``; OpenAlex
                    ``authorships.author.display_name``; then ``Author full names``
 year               ``Year`` (Scopus, Rayyan); Lens/OpenAlex/WoS ``Publication Year``; Covidence
                    ``Published Year``; then ``Date Published``, ``publication_date``
 journal            ``Journal`` (Rayyan, Covidence); ``Source title`` (Scopus, Lens, WoS); OpenAlex
-                   ``primary_location.source.display_name``; IEEE ``Publication``
+                   ``primary_location.source.display_name``; IEEE ``Publication``; Zotero
+                   ``Publication Title``; EPPI-Reviewer ``ParentTitle``
 volume, issue      ``Volume``; ``Issue``, Lens ``Issue Number``, ``number``; OpenAlex ``biblio.*``
 pages              ``Pages`` (Rayyan, Covidence), else ``Page start``/``Start Page`` and
                    ``Page end``/``End Page`` (Scopus, Lens, WoS), OpenAlex ``biblio.first_page``
 doi                ``DOI``
-pmid               ``PMID`` (Lens); ``PubMed ID`` (Scopus); ``Pubmed Id`` (WoS); ``ids.pmid``
+pmid               ``PMID`` (Lens, PubMed CSV); ``PubMed ID`` (Scopus); ``Pubmed Id`` (WoS); Rayyan
+                   ``pubmed_id``; ASReview ``pubmedID``; ``PubMed``; OpenAlex ``ids.pmid``
 accession          ``Accession Number`` (Covidence); ``EID`` (Scopus); ``Lens ID``; WoS ``UT``
 issn, isbn         ``ISSN``, Lens ``ISSNs``, WoS ``eISSN``; ``ISBN``
-abstract           ``Abstract``
-keywords           ``Author Keywords`` (Scopus, WoS), ``Keywords`` (Lens, Rayyan); then ``Index
-                   Keywords``, ``Keywords Plus`` (only the first column with a value is parsed)
+abstract           ``Abstract``; Zotero ``Abstract Note``
+keywords           ``Author Keywords`` (Scopus, WoS), ``Keywords`` (Lens, Rayyan, ASReview, EPPI),
+                   Zotero ``Manual Tags``; then ``Index Keywords``, ``Keywords Plus``, Zotero
+                   ``Automatic Tags`` (only the first column with a value is parsed)
 language           ``Language``; Scopus ``Language of Original Document``
-publication types  ``Document Type`` (Scopus, WoS); Lens ``Publication Type``; OpenAlex ``type``
+publication types  ``Document Type`` (Scopus, WoS); Lens ``Publication Type``; EPPI-Reviewer
+                   ``TypeName``; OpenAlex ``type``
 url                ``url``, ``Link`` (Scopus), ``External URL``/``Source URLs`` (Lens)
 =================  ==============================================================================
 
@@ -74,7 +79,7 @@ from pipeline.formats.common import (
 #: record field -> header names (normalised) that carry it, best first.
 COLUMN_MAP: dict[str, tuple[str, ...]] = {
     "id": ("covidence #", "record id", "id", "key", "lens id", "eid", "accession number", "citation key",
-           "unique id", "ut (unique wos id)"),
+           "unique id", "ut (unique wos id)", "itemid"),
     "title": ("title", "item title", "document title", "article title", "primary title", "display name",
               "ti", "t1"),
     "authors": ("authors", "author", "author names", "author/s", "authorships.author.display name",
@@ -82,22 +87,24 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
     "year": ("year", "publication year", "published year", "py", "pubyear", "date published",
              "publication date", "date", "create date", "da", "y1"),
     "journal": ("journal", "source title", "journal title", "publication title", "journal/book",
-                "primary location.source.display name", "publication", "jo", "t2", "jf", "so"),
+                "primary location.source.display name", "publication", "parenttitle", "jo", "t2", "jf", "so"),
     "volume": ("volume", "journal volume", "biblio.volume", "vl"),
     "issue": ("issue", "number", "issue number", "journal issue", "biblio.issue", "is"),
     "pages": ("pages", "page", "page range", "pg"),
     "page_start": ("start page", "page start", "start page number", "biblio.first page", "sp"),
     "page_end": ("end page", "page end", "end page number", "biblio.last page", "ep"),
     "doi": ("doi", "item doi", "do", "di"),
-    "pmid": ("pmid", "pubmed id", "ids.pmid", "pm"),
+    "pmid": ("pmid", "pubmed id", "pubmedid", "pubmed", "ids.pmid", "pm"),
     "accession": ("accession number", "an", "eid", "lens id", "unique id", "ut (unique wos id)"),
     "database": ("database", "db"),
     "issn": ("issn", "issns", "eissn", "sn"),
     "isbn": ("isbn", "isbns"),
-    "abstract": ("abstract", "ab", "description", "n2"),
-    "keywords": ("keywords", "author keywords", "keyword", "index keywords", "keywords plus", "kw", "de"),
+    "abstract": ("abstract", "abstract note", "ab", "description", "n2"),
+    "keywords": ("keywords", "author keywords", "keyword", "manual tags", "index keywords", "keywords plus",
+                 "automatic tags", "kw", "de"),
     "language": ("language", "language of original document", "la"),
-    "publication_types": ("document type", "publication type", "content type", "type", "category", "pt"),
+    "publication_types": ("document type", "publication type", "content type", "typename", "type", "category",
+                          "pt"),
     "entry_type": ("type of reference", "ty", "entrytype", "item type", "reference type"),
     "url": ("url", "link", "external url", "source urls", "open url link", "ur"),
 }

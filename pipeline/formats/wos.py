@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pipeline.errors import ExportError
 from pipeline.formats.common import (
+    ContinuedValue,
     ParsedRecord,
     digits_only,
     doi_from,
@@ -56,19 +57,20 @@ def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
     records: list[ParsedRecord] = []
     current: _Pending | None = None
     values: list[str] | None = None
+    continued = ContinuedValue(file)
     ended = False
     for index, line in enumerate(lines):
         if not line.strip():
             continue
         if line[0] == " ":
             if values is not None:
-                values[-1] = f"{values[-1]}\n{line.strip()}"
+                continued.add(values, line.strip(), index + 1)
             elif current is not None:
                 current.problems.append(f"line {index + 1} continues no tag")
             continue
         if not is_tag_line(line):
             if current is not None and values is not None:
-                values[-1] = f"{values[-1]}\n{line.strip()}"
+                continued.add(values, line.strip(), index + 1)
                 current.problems.append(f"line {index + 1} has no tag, read as a continuation")
             elif current is not None:
                 current.problems.append(f"line {index + 1} has no tag and was skipped")
@@ -76,6 +78,7 @@ def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
         tag, value = line[:2], line[3:].strip()
         if tag == "ER":
             if current is not None:
+                continued.flush()
                 records.append(_build(current))
             current, values = None, None
             continue
@@ -83,6 +86,7 @@ def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
             ended = True
             if current is not None:
                 current.problems.append(f"no 'ER' before the end of file at line {index + 1}")
+                continued.flush()
                 records.append(_build(current))
             current, values = None, None
             continue
@@ -95,6 +99,7 @@ def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
                 current.problems.append("record does not start with 'PT'")
         elif tag == "PT" and "PT" in current.tags:
             current.problems.append(f"no 'ER' before the next record at line {index + 1}")
+            continued.flush()
             records.append(_build(current))
             current = _Pending(index + 1)
         values = current.tags.setdefault(tag, [])
@@ -103,6 +108,7 @@ def read(lines: list[str], *, file: str) -> list[ParsedRecord]:
         if not ended:
             raise ExportError("Web of Science record has no 'ER' end line (the file looks truncated)",
                               where=f"{file}:{current.line}", fix=f"re-export the records; {_FIX}")
+        continued.flush()
         records.append(_build(current))
     if not records:
         raise ExportError("no Web of Science record found (no 'PT' ... 'ER' block)", where=f"{file}:1", fix=_FIX)

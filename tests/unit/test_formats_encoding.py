@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from pipeline.errors import ExportError
-from pipeline.formats.encoding import decode, decode_export, split_lines
+from pipeline.formats.encoding import decode, decode_export, decode_export_repaired, split_lines
 
 TEXT = "TY  - JOUR\nAU  - Müller, Jörg\nER  - \n"
 
@@ -83,3 +83,21 @@ def test_undecodable_bytes_are_an_export_error(data: bytes, encoding: str, messa
     with pytest.raises(ExportError) as raised:
         decode_export(data, file="f.ris", encoding=encoding)
     assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize(("data", "text", "lines"), [
+    ("Café\nnaïve\n".encode() + b"bad \x92 quote\n", "Café\nnaïve\nbad \u2019 quote\n", [3]),
+    ("Café\r\n".encode() + b"x\x81y\r\n\r\n" + "Müller \xe9\n".encode() + b"\xe9\n", "Café\nx\x81y\n\nMüller é\né\n",
+     [2, 5]),
+    ("Ünïcödé ".encode() + b"\xe9\xe8", "Ünïcödé éè", [1]),
+], ids=["one-byte", "crlf-lines-and-undefined-byte", "run-of-two"])
+def test_bad_bytes_in_utf8_are_read_as_cp1252_where_they_are(data: bytes, text: str, lines: list[int]) -> None:
+    assert decode_export_repaired(data, file="f.ris") == (text, lines)
+
+
+@pytest.mark.parametrize("data", [
+    "Café naïve résumé\n".encode("cp1252"),
+    b"only \xe9 and \xe8 and one valid " + "é".encode(),  # more bad runs than good characters: legacy
+], ids=["cp1252", "mostly-bad"])
+def test_a_legacy_file_is_decoded_as_a_whole_without_repairs(data: bytes) -> None:
+    assert decode_export_repaired(data, file="f.ris") == (data.decode("cp1252"), [])

@@ -62,6 +62,13 @@ def test_summary_counts_per_source_in_order_and_problems() -> None:
     assert summary(ingest([frame("medline", ONE)])) == "ingest: 1 record from 1 source (medline=1); 0 with problems"
 
 
+def test_a_field_no_record_of_a_source_has_is_said_once_not_counted_for_every_record() -> None:
+    text = "title,abstract,year\nFirst,One,2001\nSecond,Two,\n".encode()
+    records = ingest([read_export(text, file="kitchenham.csv", source="kitchenham"), frame("medline", ONE)])
+    assert summary(records) == ("ingest: 3 records from 2 sources (kitchenham=2, medline=1); 1 with problems; "
+                                "kitchenham has no authors in any record")
+
+
 def test_a_source_can_name_the_encoding_auto_detection_cannot_tell(tmp_path) -> None:
     """A GBK export has no mark or declaration: on its own it reads as cp1252 (garbled); the source's
     ``encoding: gbk`` reads it right, and the same bytes under a codec they do not fit are refused."""

@@ -236,16 +236,18 @@ def test_inline_svg_strips_prolog_and_prefixes_ids():
 
 
 @pytest.mark.parametrize(("svg", "message"), [
-    (SVG.replace("<defs>", "<script>alert(1)</script><defs>"), "figure holds active or external content ('<script')"),
-    (SVG.replace('<g clip-path', '<g onload="alert(1)" clip-path'), "figure holds active or external content ('onload="),
-    (SVG.replace("<defs>", "<foreignObject></foreignObject><defs>"), "('<foreignObject')"),
-    (SVG.replace('xlink:href="#DejaVuSans-41"', 'xlink:href="http://evil.example/x.svg#a"'), "('xlink:href=\"')"),
+    (SVG.replace("<defs>", "<script>alert(1)</script><defs>"), "figure holds active or external content (element <script>)"),
+    (SVG.replace('<g clip-path', '<g onload="alert(1)" clip-path'),
+     "figure holds active or external content (event-handler attribute onload='alert(1)')"),
+    (SVG.replace("<defs>", "<foreignObject></foreignObject><defs>"), "(element <foreignObject>)"),
+    (SVG.replace('xlink:href="#DejaVuSans-41"', 'xlink:href="http://evil.example/x.svg#a"'),
+     "(link xlink:href='http://evil.example/x.svg#a' out of the figure)"),
     ("<html>not a figure</html>", "figure is not an SVG document"),
 ], ids=["script", "event-handler", "foreign-object", "external-link", "not-svg"])
 def test_inline_svg_refuses_active_content(svg, message):
     with pytest.raises(PipelineError, match=re.escape(message)) as raised:
         report.inline_svg(svg, "chart")
-    assert raised.value.where == "figures/chart.svg"
+    assert raised.value.where.startswith("figures/chart.svg")
     assert "regenerate the figures" in raised.value.message
 
 
@@ -267,7 +269,7 @@ def test_cli_report_reads_the_stage_outputs_and_writes_one_page(tmp_path):
              "classified": inputs.classified, "interventions": pd.DataFrame({"intervention": ["=x"]}),
              "audit": inputs.audit, "reconciled": pd.DataFrame({"status": ["match"]}),
              "arithmetic": pd.DataFrame({"table": []}), "agreement": inputs.agreement,
-             "conflicts": pd.DataFrame({"study_id": [], "stage": [], "title": [], "decisions": []})}
+             "conflicts": pd.DataFrame({"key": [], "stage": [], "title": [], "decisions": []})}
     for name, frame in files.items():
         write_table(frame, review / f"{name}.csv")
     write_table(inputs.tables["table3_country"], review / "table3_country.csv")
@@ -305,3 +307,11 @@ def test_cli_report_names_a_bad_decision_file(tmp_path, capsys):
     argv += ["--prisma", str(tmp_path / "counts.json")]
     assert cli.main(argv) == 2
     assert f"ERROR: {bad}:2: decision 'reject' is not allowed; use one of: include, exclude, maybe" in capsys.readouterr().err
+
+
+def test_a_decision_keyed_by_an_earlier_study_id_shows_on_the_study_it_moved_to(settings):
+    studies = study_rows().assign(**{col.EARLIER_IDS: ["", "eve2015-0a1b2c"]})
+    decisions = decision_rows().assign(key=["eve2015-0a1b2c", "s-b", "doi:10.1/missing"])
+    data = report.report_data(make_inputs(studies=studies, decisions=decisions), settings)
+    assert [(row[0], row[1]) for row in data["decisions"] if row[5] == "eve"] == [("s-a", "eve2015-0a1b2c")]
+    assert [row[1] for row in data["unmatched"]] == ["doi:10.1/missing"]

@@ -100,8 +100,8 @@ def test_full_text_decision_implies_title_abstract_inclusion():
 def test_disagreement_is_a_conflict_until_resolved():
     rows = [("ref:b", "title_abstract", "include", "", "ann"), ("ref:b", "title_abstract", "exclude", "exc_general_stress", "bob")]
     result = run(rows)
-    assert result["conflicts"][[col.STUDY_ID, "stage", "decisions"]].to_dict("records") == [
-        {col.STUDY_ID: "s2", "stage": "title_abstract", "decisions": "ann=include; bob=exclude (exc_general_stress)"}]
+    assert result["conflicts"][["key", "stage", "decisions"]].to_dict("records") == [
+        {"key": "s2", "stage": "title_abstract", "decisions": "ann=include; bob=exclude (exc_general_stress)"}]
     assert boxes(result)["medline:2"] == "pending_title_abstract"
     queue = result["queue_title_abstract"].set_index("key")
     assert queue.loc["s2", "needed"] == "a resolution (reviewers disagree)"
@@ -312,8 +312,8 @@ def test_the_queue_names_who_still_owes_a_decision():
 def test_queue_rows_carry_what_a_reviewer_needs_and_read_back_as_blank():
     queue = run([])["queue_title_abstract"]
     assert list(queue.columns) == ["key", "stage", "decision", "reason", "reviewer", "date", "note", "needed",
-                                   "waiting_for", "decided_by", col.TITLE, col.ABSTRACT, col.AUTHORS, col.YEAR,
-                                   col.JOURNAL, "sources", "record_keys"]
+                                   "waiting_for", "decided_by", col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL,
+                                   col.DOI, col.PMID, col.ABSTRACT, "sources", "records", "record_keys"]
     row = queue.set_index("key").loc["s1"]
     assert (row["sources"], row["record_keys"], row["waiting_for"]) == ("cinahl;medline", "ref:a", "any reviewer")
     assert screen.validate_decisions(queue, "ann.csv", SETTINGS, reviewer="ann").empty
