@@ -20,6 +20,7 @@ from pipeline import columns as col
 from pipeline import config as config_module
 from pipeline.errors import PipelineError
 from pipeline.io import read_table, write_json, write_table, write_text
+from pipeline.progress import Progress
 
 log = logging.getLogger("pipeline")
 
@@ -60,15 +61,17 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         exports = [(s.id, str(_review_path(args, s.path)), s.format, s.encoding) for s in settings.sources]
         shown = {str(_review_path(args, s.path)): s.path for s in settings.sources}
     frames = []
-    for source, path, fmt, encoding in exports:
+    for source, path, fmt, encoding in ingest.with_progress(exports, frames):
         label = path if args.files else shown[path]
         fix = ("check the path on the command line" if args.files
                else "check the path in config.yaml (sources[].path) or add the file")
         frames.append(formats.read_export_file(path, file=label, source=source, format=fmt, encoding=encoding,
                                                missing_fix=fix))
-    records = ingest.ingest(frames)
-    out = Path(args.out)
-    write_table(records, out if out.suffix == ".csv" else out / "records.csv")
+    with Progress("ingest", log) as progress:
+        progress.start("joining and writing", len(frames), "exports")
+        records = ingest.ingest(frames)
+        out = Path(args.out)
+        write_table(records, out if out.suffix == ".csv" else out / "records.csv")
     log.info(ingest.summary(records))
 
 
@@ -76,17 +79,21 @@ def cmd_deduplicate(args: argparse.Namespace) -> None:
     from pipeline import deduplicate
 
     settings = _settings(args)
-    records = read_table(args.records, required=col.RECORD_COLUMNS, what="ingested records")
+    with Progress("deduplicate", log) as progress:
+        progress.start("reading records", 0)
+        records = read_table(args.records, required=col.RECORD_COLUMNS, what="ingested records")
     decisions = None
     if args.decisions:
         raw = read_table(args.decisions, what="duplicate decisions", line_numbers=True)
         decisions = deduplicate.validate_duplicate_decisions(raw, args.decisions)
     records_out, pairs, studies = deduplicate.deduplicate(records, settings.dedup, decisions)
     out = Path(args.out)
-    write_table(records_out, out / "records.csv")
-    write_table(pairs, out / "pairs.csv")
-    write_table(pairs[pairs["outcome"] == col.PairOutcome.MAYBE.value], out / "maybe_pairs.csv")
-    write_table(studies, out / "studies.csv")
+    with Progress("deduplicate", log) as progress:
+        progress.start("writing tables", 0)
+        write_table(records_out, out / "records.csv")
+        write_table(pairs, out / "pairs.csv")
+        write_table(pairs[pairs["outcome"] == col.PairOutcome.MAYBE.value], out / "maybe_pairs.csv")
+        write_table(studies, out / "studies.csv")
     log.info(deduplicate.summary(records_out, pairs))
 
 

@@ -34,7 +34,9 @@ order and survives reruns that add records to the cluster without bringing a sma
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -44,12 +46,14 @@ from pipeline.config import DedupSettings
 from pipeline.dedup import prep as p
 from pipeline.dedup.block import POS_A, POS_B, candidate_pairs
 from pipeline.dedup.cluster import cluster
-from pipeline.dedup.match import DIFFERENT, KEY_A, KEY_B, OUTCOME, RULE, SAME, TITLE_SCORE, decision_pairs, match
+from pipeline.dedup.match import (DIFFERENT, KEY_A, KEY_B, OUTCOME, RANK, RULE, SAME, TITLE_SCORE, decision_pairs,
+                                  match)
 from pipeline.dedup.merge import (STUDY_COLUMNS, completeness, filled_fields, join_trail, kept_positions, study_ids,
                                   studies)
 from pipeline.errors import CheckError, DecisionError, PipelineError
 from pipeline.io import dumps, file_lines
-from pipeline.keys import normalize_doi, record_key
+from pipeline.keys import find_doi, record_key
+from pipeline.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -143,42 +147,112 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
     ``pairs`` has one row per candidate pair (PAIR_COLUMNS, sorted by record ids) with the rule
     that decided it; ``studies`` one row per cluster (STUDY_COLUMNS, sorted by study_id).
     """
-    _check_records(records)
-    work = records[USED_COLUMNS].fillna("").astype(str)
-    if decisions is not None:
-        decisions = validate_duplicate_decisions(decisions, "duplicate decisions")
-        _log_unmatched(decisions, set(work[col.RECORD_KEY]))
-    frame = p.prep(work)
-    candidates = candidate_pairs(frame, decision_pairs(frame, decisions))
-    clusters, decided = cluster(len(frame), match(frame, candidates, settings, decisions))
-    ordered = work.iloc[frame[p.INPUT_ROW].to_numpy()].reset_index(drop=True)
-    filled_by_field = filled_fields(ordered)
-    kept = kept_positions(clusters.label, completeness(filled_by_field))
-    rules, parents = join_trail(kept, clusters.joins)
-    study = study_ids(ordered, clusters.label, frame[p.FAMILY].to_numpy(), frame[p.YEAR].to_numpy())
-    record_ids = frame[p.RECORD_ID].to_numpy()
-    positions = np.arange(len(frame))
-    by_input_row = np.empty(len(frame), dtype=np.int64)
-    by_input_row[frame[p.INPUT_ROW].to_numpy()] = positions
-    dedup = pd.DataFrame({
-        col.STUDY_ID: study,
-        col.IS_DUPLICATE: np.where(kept != positions, TRUE, FALSE),
-        col.DEDUP_RULE: rules,
-        col.DEDUP_WITH: np.where(parents >= 0, record_ids[np.maximum(parents, 0)], ""),
-    }).iloc[by_input_row]
-    records_out = records.drop(columns=[c for c in col.DEDUP_COLUMNS if c in records.columns]).copy()
-    for name in col.DEDUP_COLUMNS:
-        records_out[name] = dedup[name].to_numpy(dtype=object)
-    pairs = pd.DataFrame({
-        RECORD_ID_A: record_ids[decided[POS_A].to_numpy()],
-        RECORD_ID_B: record_ids[decided[POS_B].to_numpy()],
-        KEY_A: decided[KEY_A].to_numpy(),
-        KEY_B: decided[KEY_B].to_numpy(),
-        TITLE_SCORE: [f"{score:.1f}" for score in np.round(decided[TITLE_SCORE].to_numpy(dtype=float), 1)],
-        OUTCOME: decided[OUTCOME].to_numpy(),
-        RULE: decided[RULE].to_numpy(),
-    }, columns=PAIR_COLUMNS).sort_values([RECORD_ID_A, RECORD_ID_B], kind="stable").reset_index(drop=True)
-    return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
+    with Progress("deduplicate", log) as progress:
+        progress.start("checking records", 0)
+        _check_records(records)
+        work = records[USED_COLUMNS].fillna("").astype(str)
+        if decisions is not None:
+            decisions = validate_duplicate_decisions(decisions, "duplicate decisions")
+            _log_unmatched(decisions, set(work[col.RECORD_KEY]))
+        frame = _prep(work, progress)
+        progress.start("blocking", 0, "records")
+        candidates = candidate_pairs(frame, decision_pairs(frame, decisions))
+        decided = _match(frame, candidates, settings, decisions, progress)
+        progress.start("clustering", 0, "records")
+        clusters, decided = cluster(len(frame), decided)
+        progress.start("merging", 0, "records")
+        ordered = work.iloc[frame[p.INPUT_ROW].to_numpy()].reset_index(drop=True)
+        filled_by_field = filled_fields(ordered)
+        kept = kept_positions(clusters.label, completeness(filled_by_field))
+        rules, parents = join_trail(kept, clusters.joins)
+        study = study_ids(ordered, clusters.label, frame[p.FAMILY].to_numpy(), frame[p.YEAR].to_numpy())
+        record_ids = frame[p.RECORD_ID].to_numpy()
+        positions = np.arange(len(frame))
+        by_input_row = np.empty(len(frame), dtype=np.int64)
+        by_input_row[frame[p.INPUT_ROW].to_numpy()] = positions
+        dedup = pd.DataFrame({
+            col.STUDY_ID: study,
+            col.IS_DUPLICATE: np.where(kept != positions, TRUE, FALSE),
+            col.DEDUP_RULE: rules,
+            col.DEDUP_WITH: np.where(parents >= 0, record_ids[np.maximum(parents, 0)], ""),
+        }).iloc[by_input_row]
+        records_out = records.drop(columns=[c for c in col.DEDUP_COLUMNS if c in records.columns]).copy()
+        for name in col.DEDUP_COLUMNS:
+            records_out[name] = dedup[name].to_numpy(dtype=object)
+        pairs = pd.DataFrame({
+            RECORD_ID_A: record_ids[decided[POS_A].to_numpy()],
+            RECORD_ID_B: record_ids[decided[POS_B].to_numpy()],
+            KEY_A: decided[KEY_A].to_numpy(),
+            KEY_B: decided[KEY_B].to_numpy(),
+            TITLE_SCORE: [f"{score:.1f}" for score in np.round(decided[TITLE_SCORE].to_numpy(dtype=float), 1)],
+            OUTCOME: decided[OUTCOME].to_numpy(),
+            RULE: decided[RULE].to_numpy(),
+        }, columns=PAIR_COLUMNS).sort_values([RECORD_ID_A, RECORD_ID_B], kind="stable").reset_index(drop=True)
+        return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
+
+
+PREP_CHUNK = 50_000  # at most this many records prepared at a time (progress; the per-step arrays stay small)
+MATCH_CHUNK = 200_000  # at most this many candidate pairs compared at a time
+WORKERS = 2  # processes that prepare and compare chunks at once (forked, where the platform can fork)
+# what clustering and the pairs table need of a decided pair; the other features are dropped chunk by chunk
+DECIDED_COLUMNS = [POS_A, POS_B, KEY_A, KEY_B, TITLE_SCORE, RANK, RULE, OUTCOME]
+
+_CHUNK_INPUT: tuple = ()  # in a worker process only: what its chunks are cut from (see _in_workers)
+
+
+def _take(inputs: tuple) -> None:
+    global _CHUNK_INPUT
+    _CHUNK_INPUT = inputs
+
+
+def _prep_chunk(bounds: tuple[int, int]) -> pd.DataFrame:
+    work = _CHUNK_INPUT[0]
+    part = p.prep(work.iloc[bounds[0]:bounds[1]])
+    part[p.INPUT_ROW] += bounds[0]
+    return part
+
+
+def _match_chunk(bounds: tuple[int, int]) -> pd.DataFrame:
+    frame, candidates, settings, decisions = _CHUNK_INPUT
+    return match(frame, candidates.iloc[bounds[0]:bounds[1]], settings, decisions)[DECIDED_COLUMNS]
+
+
+def _in_workers(function: Callable[[tuple[int, int]], pd.DataFrame], inputs: tuple, size: int, most: int,
+                progress: Progress) -> pd.DataFrame:
+    """``function`` over chunks of ``size`` rows of ``inputs[0]`` (at most ``most`` each, and at least
+    one per worker), run by WORKERS forked processes, which inherit ``inputs`` without copying; the
+    chunks' tables are joined in chunk order, so the result does not depend on the workers."""
+    step = max(1, min(most, -(-size // WORKERS)))
+    chunks = [(start, min(start + step, size)) for start in range(0, max(size, 1), step)]
+    parts = []
+    if WORKERS > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(WORKERS, initializer=_take, initargs=(inputs,)) as pool:
+            for part in pool.imap(function, chunks):
+                parts.append(part)
+                progress.advance(len(part))
+    else:
+        _take(inputs)
+        try:
+            for chunk in chunks:
+                parts.append(function(chunk))
+                progress.advance(len(parts[-1]))
+        finally:
+            _take(())
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def _prep(work: pd.DataFrame, progress: Progress) -> pd.DataFrame:
+    """:func:`pipeline.dedup.prep.prep` in chunks of records, the same frame."""
+    progress.start("prep", len(work), "records")
+    frame = _in_workers(_prep_chunk, (work,), len(work), PREP_CHUNK, progress)
+    return frame.sort_values(p.RECORD_ID, kind="stable").reset_index(drop=True)
+
+
+def _match(frame: pd.DataFrame, candidates: pd.DataFrame, settings: DedupSettings, decisions: pd.DataFrame | None,
+           progress: Progress) -> pd.DataFrame:
+    """:func:`pipeline.dedup.match.match` in chunks of pairs, DECIDED_COLUMNS of its table."""
+    progress.start("pair comparison", len(candidates), "pairs")
+    return _in_workers(_match_chunk, (frame, candidates, settings, decisions), len(candidates), MATCH_CHUNK, progress)
 
 
 def native_ids(records: pd.DataFrame) -> np.ndarray:
@@ -295,7 +369,7 @@ def records_from_benchmark(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     authors = column("author").map(_benchmark_authors)
     bounds = column("pages").map(_page_bounds)
     years = column("year").str.extract(r"(\d{4})", expand=False).fillna("")
-    doi = column("doi").map(normalize_doi)
+    doi = column("doi").map(find_doi)
     keys = [record_key(doi=d, title=t, first_family=p.first_family(a), year=y)
             for d, t, a, y in zip(doi, column("title"), authors, years)]
     out = pd.DataFrame({name: "" for name in col.RECORD_COLUMNS}, index=text.index)

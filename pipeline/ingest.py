@@ -7,11 +7,33 @@ that a Snakefile can split ingest per source); this module only joins the result
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Iterator, Sequence
+
 import pandas as pd
 
 from pipeline import columns as c
 from pipeline.errors import PipelineError
 from pipeline.formats.common import empty_frame
+from pipeline.progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+def with_progress(exports: Sequence[tuple], frames: list[pd.DataFrame]) -> Iterator[tuple]:
+    """The ``exports`` (tuples whose second item is the file's path) one by one, logging records read
+    (``frames`` as the caller fills it), rate and time left every few seconds while they are read.
+    Time left is estimated from the bytes of the files still to read."""
+    sizes = [os.path.getsize(export[1]) if os.path.isfile(export[1]) else 0 for export in exports]
+    with Progress("ingest", log) as progress:
+        progress.start("reading exports", 0, "records")
+        for number, export in enumerate(exports):
+            yield export
+            read = sum(len(frame) for frame in frames)
+            progress.advance(read - progress.done)
+            done_bytes = sum(sizes[:number + 1])
+            progress.total = round(read * sum(sizes) / done_bytes) if done_bytes else 0
 
 
 def ingest(frames: list[pd.DataFrame]) -> pd.DataFrame:

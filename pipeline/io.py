@@ -19,7 +19,7 @@ import io
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -101,7 +101,8 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
         line = data[:exc.start].count(b"\n") + 1
         raise PipelineError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x})", where=f"{path}:{line}",
                             fix="save it as UTF-8 CSV (in Excel: CSV UTF-8)") from None
-    lines = _row_lines(text, path, what)
+    lines = _row_lines(text, path, what, keep=line_numbers)
+    del text  # a large table's text is as big as its bytes; pandas parses the bytes
     try:
         frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
     except pd.errors.EmptyDataError:
@@ -123,6 +124,28 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
 _LINES = "file_lines"
 
 
+def _bare_carriage_return(text: str) -> bool:
+    """Whether a carriage return in ``text`` is not followed by a line feed."""
+    position = text.find("\r")
+    while position >= 0:
+        if text[position + 1:position + 2] != "\n":
+            return True
+        position = text.find("\r", position + 1)
+    return False
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each with its line end, one at a time."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
+
+
 def file_lines(frame: pd.DataFrame) -> list[int]:
     """The line of its file where each row starts (the header being line 1), for a table read with
     ``read_table(..., line_numbers=True)``; for any other table, row ``i`` is taken as line ``i + 2``."""
@@ -135,9 +158,10 @@ def _is_skipped(row: list[str]) -> bool:
     return not row or (len(row) == 1 and row[0] != "" and row[0].strip(" \t") == "")
 
 
-def _row_lines(text: str, path: Path, what: str) -> list[int] | None:
+def _row_lines(text: str, path: Path, what: str, *, keep: bool = True) -> list[int] | None:
     """The line where each data row starts, counted as pandas counts rows (blank lines skipped, a
-    quoted cell may span lines); None when the csv module cannot read the file.
+    quoted cell may span lines); None when the csv module cannot read the file. Without ``keep``
+    only the checks are made and the list stays empty (a large table's row numbers are not needed).
 
     Checks on the way that no row has more cells than the header has columns: pandas, when the
     first row has one cell more than the header, silently makes the first column the index,
@@ -145,7 +169,10 @@ def _row_lines(text: str, path: Path, what: str) -> list[int] | None:
     without the file's line. A row with fewer cells is read with its last cells empty, as a
     hand-written CSV means it.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    text = text.removeprefix("\ufeff")
+    # lines one at a time (a StringIO would hold the whole text again, four bytes a character); a
+    # file with bare carriage returns is split as StringIO splits it
+    reader = csv.reader(io.StringIO(text, newline="") if _bare_carriage_return(text) else _lines(text))
     starts: list[int] = []
     try:
         header = next((row for row in reader if not _is_skipped(row)), None)
@@ -165,7 +192,7 @@ def _row_lines(text: str, path: Path, what: str) -> list[int] | None:
                                     where=f"{path}:{start}",
                                     fix=f"name every column in the header (it has: {','.join(header)}) or remove the "
                                         "extra cells; quote a cell that holds a comma")
-            if len(row) > 1 or not _is_skipped(row):
+            if keep and (len(row) > 1 or not _is_skipped(row)):
                 starts.append(start)
             start = reader.line_num + 1
     except csv.Error:  # a cell past the csv module's size limit: pandas reads it, and says what else is wrong

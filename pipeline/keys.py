@@ -34,6 +34,26 @@ def normalize_doi(value: str | None) -> str:
     return text if _DOI_SHAPE.match(text) else ""
 
 
+_DOI_INSIDE = re.compile(r"10\.\d{4,9}/[^\s;,\[\]\"<>]+")
+_ANOTHER_DOI = re.compile(r"[\s;,|]\s*10\.\d{4,9}/")
+
+
+def find_doi(value: str | None) -> str:
+    """The first DOI in a cell as :func:`normalize_doi` gives it, also when the cell holds more than
+    a DOI: a tag after it ("10.1055/s-0035-1555824 [doi]"), another identifier before it
+    ("S0161-813X(08)00230-1 [pii];10.1016/..."), or several DOIs ("10.1/a; 10.2/b"); "" when none."""
+    if not value:
+        return ""
+    doi = normalize_doi(value)
+    if doi and not _ANOTHER_DOI.search(doi):
+        return doi
+    for found in _DOI_INSIDE.finditer(value):
+        doi = normalize_doi(found.group(0))
+        if doi:
+            return doi
+    return ""
+
+
 def fold(value: str | None) -> str:
     """Lower-case ASCII words separated by single spaces: accents, markup and punctuation gone."""
     if not value:
@@ -78,7 +98,7 @@ def title_hash(title: str | None) -> str:
 
 def record_key(*, doi: str = "", pmid: str = "", title: str = "", first_family: str = "", year: str = "") -> str:
     """``doi:<doi>``, else ``pmid:<pmid>``, else ``ref:<family><year>-<title hash>``."""
-    clean_doi = normalize_doi(doi)
+    clean_doi = find_doi(doi)
     if clean_doi:
         return f"doi:{clean_doi}"
     digits = _NON_DIGIT.sub("", pmid) if pmid else ""

@@ -36,6 +36,7 @@ from score import pooled, score  # noqa: E402  (a script beside this one, not a 
 BIB_DEDUPE_VERSION = "0.11.0"
 TOOLS = ("bib-dedupe", "ours")
 COMMAND = ".venv/bin/python benchmarks/dedup/run.py"
+COMPANIONS = ("LOSO.md", "CORRUPT.md", "SCALE.md")  # written by loso.py, corrupt.py and scale.py
 log = logging.getLogger("benchmarks.dedup")
 
 
@@ -94,8 +95,55 @@ def truth(folder: Path) -> tuple[list[list[str]], list[str]]:
     return [group.split(";") for group in groups if group], ids.tolist()
 
 
+def _companion(name: str) -> dict:
+    path = HERE / name
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def acceptance(report: dict) -> list[str]:
+    """The acceptance checks of the held-out, damage, speed and scale benchmarks, one row each."""
+    rows = []
+    loso = _companion("loso.json")
+    for name, row in loso.get("sets", {}).items():
+        held, bib = row["held_out"], row.get("bib_dedupe") or {}
+        ok = held["fp"] == 0 and held["tp"] >= bib.get("tp", 0)
+        rows.append(f"| {name} held out | FP {held['fp']}, sensitivity {held['sensitivity']:.4f} (bib-dedupe "
+                    f"{bib.get('sensitivity', float('nan')):.4f}) | FP 0, sensitivity >= bib-dedupe's | "
+                    f"{'yes' if ok else 'no'} | `{loso['command']}` |")
+    corrupt = _companion("corrupt.json")
+    for kind, row in corrupt.get("kinds", {}).items():
+        ok = row["false_merges"] == 0 and row["points_lost"] <= 1.0
+        rows.append(f"| damage: {kind} | {row['false_merges']} false merges, {row['points_lost']:.2f} points of "
+                    f"recall lost | 0 false merges, <= 1 point | {'yes' if ok else 'no'} | `{corrupt['command']}` |")
+    srsr = report["sets"].get("srsr")
+    if srsr and "bib-dedupe" in srsr:
+        ratio = srsr["bib-dedupe"]["seconds"] / srsr["ours"]["seconds"]
+        memory = srsr["ours"]["peak_mib"] / srsr["bib-dedupe"]["peak_mib"]
+        rows.append(f"| srsr speed | {ratio:.1f}x faster ({srsr['ours']['seconds']:.1f} s vs "
+                    f"{srsr['bib-dedupe']['seconds']:.1f} s) | >= 25x | {'yes' if ratio >= 25 else 'no'} | "
+                    f"`{report['command']}` |")
+        rows.append(f"| srsr memory | {memory:.2f} of bib-dedupe's ({srsr['ours']['peak_mib']:.0f} vs "
+                    f"{srsr['bib-dedupe']['peak_mib']:.0f} MiB) | <= 0.20 | {'yes' if memory <= 0.2 else 'no'} | "
+                    f"`{report['command']}` |")
+    scale = _companion("scale.json")
+    if scale:
+        stages = scale["stages"].values()
+        total, peak = sum(stage["wall_seconds"] for stage in stages), max(stage["peak_mib"] for stage in stages)
+        gap = max(stage["progress_gap"] for stage in stages)
+        rows.append(f"| {scale['records']:,} records | {total:.0f} s, peak {peak} MiB, FP {scale['score']['fp']}, "
+                    f"sensitivity {scale['score']['sensitivity']:.4f} | <= 600 s, <= 8192 MiB | "
+                    f"{'yes' if total <= 600 and peak <= 8192 else 'no'} | `{scale['command']}` |")
+        rows.append(f"| progress lines | longest silence {gap:.0f} s | <= 10 s | {'yes' if gap <= 10 else 'no'} | "
+                    f"`{scale['command']}` |")
+    if not rows:
+        return []
+    return ["## Acceptance (issue 12)", "", "| check | measured | bar | met | command |", "|---|---|---|---|---|",
+            *rows, ""]
+
+
 def markdown(report: dict) -> str:
-    """RESULTS.md: one table per set, then the pooled scores and the srsr time ratio."""
+    """RESULTS.md: the acceptance checks, one table per set, the pooled scores and the srsr time ratio,
+    then the companion benchmarks' results."""
     lines = ["# Deduplication benchmark: this pipeline vs bib-dedupe", "",
              f"Run {report['date']} on {report['machine']} with `{report['command']}`; bib-dedupe "
              f"{report['bib_dedupe_version']} in its own environment. Automatic decisions only (maybe pairs "
@@ -103,7 +151,8 @@ def markdown(report: dict) -> str:
              "TP = duplicate correctly removed, FP = distinct study wrongly removed, FN = extra copy left in. "
              "Seconds: from records read to clusters made, inside the child process; wall: the whole child "
              "process. Peak MiB: ru_maxrss of the child process tree's largest process (bib-dedupe uses one "
-             "worker process per core; this pipeline runs on one core).", ""]
+             "worker process per core; this pipeline two forked processes for prep and pair comparison).", "",
+             *acceptance(report)]
     header = "| tool | TP | FP | FN | sensitivity | precision | F1 | seconds | wall s | peak MiB |"
     rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for name, entry in report["sets"].items():
@@ -126,7 +175,15 @@ def markdown(report: dict) -> str:
         srsr = report["sets"]["srsr"]
         lines += ["", f"srsr time: bib-dedupe {srsr['bib-dedupe']['seconds']:.1f} s, this pipeline "
                       f"{srsr['ours']['seconds']:.1f} s: {srsr['bib-dedupe']['seconds'] / srsr['ours']['seconds']:.1f}"
-                      f"x faster (wall {srsr['bib-dedupe']['wall_seconds'] / srsr['ours']['wall_seconds']:.1f}x)."]
+                      f"x faster (wall {srsr['bib-dedupe']['wall_seconds'] / srsr['ours']['wall_seconds']:.1f}x); "
+                      f"peak memory {srsr['ours']['peak_mib']:.0f} MiB against {srsr['bib-dedupe']['peak_mib']:.0f} MiB "
+                      f"({srsr['ours']['peak_mib'] / srsr['bib-dedupe']['peak_mib']:.2f} of it)."
+                      + (f" Load average (1, 5, 15 min) when the run began: {report['load']}." if "load" in report else "")]
+    for other in COMPANIONS:  # the other benchmarks' latest results, so that RESULTS.md holds every number
+        path = HERE / other
+        if path.is_file():
+            text = path.read_text(encoding="utf-8").strip()
+            lines += ["", "#" + text if text.startswith("# ") else text]
     return "\n".join(lines) + "\n"
 
 
@@ -135,28 +192,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "dedup")
     parser.add_argument("--sets", nargs="*", help="only these sets (default: every set in --data)")
     parser.add_argument("--venv", type=Path, default=default_venv())
+    parser.add_argument("--render", action="store_true",
+                        help="only write RESULTS.md again from results.json and the companion results")
+    parser.add_argument("--tools", nargs="*", choices=TOOLS, default=list(TOOLS),
+                        help="only these tools (a run without bib-dedupe prints its scores and writes nothing)")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json and RESULTS.md")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/evidence-pipeline-dedup-benchmark"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    if args.render:
+        report = json.loads((args.out / "results.json").read_text(encoding="utf-8"))
+        (args.out / "RESULTS.md").write_text(markdown(report), encoding="utf-8")
+        return 0
     if not args.data.is_dir():
         raise SystemExit(f"ERROR: benchmark data folder {args.data} not found; pass --data")
-    pythons = {"bib-dedupe": str(ensure_venv(args.venv)), "ours": sys.executable}
+    tools = [tool for tool in TOOLS if tool in args.tools]
+    pythons = {"bib-dedupe": str(ensure_venv(args.venv)) if "bib-dedupe" in tools else "", "ours": sys.executable}
     args.scratch.mkdir(parents=True, exist_ok=True)
     report: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                     "command": COMMAND + (f" --sets {' '.join(args.sets)}" if args.sets else ""),
-                    "bib_dedupe_version": BIB_DEDUPE_VERSION, "sets": {}}
+                    "bib_dedupe_version": BIB_DEDUPE_VERSION, "load": [round(value, 2) for value in os.getloadavg()],
+                    "sets": {}}
     for folder in benchmark_sets(args.data, args.sets):
         groups, ids = truth(folder)
         entry = {}
-        for tool in TOOLS:
+        for tool in tools:
             run = run_tool(pythons[tool], tool, folder, args.scratch)
             entry[tool] = {**score(run["clusters"], groups, ids), "seconds": run["seconds"],
                            "wall_seconds": run["wall_seconds"], "peak_mib": run["peak_mib"]}
             log.info("%s %s: FP %d, sensitivity %.4f, F1 %.4f, %.1f s, %.0f MiB", folder.name, tool,
                      entry[tool]["fp"], entry[tool]["sensitivity"], entry[tool]["f1"], run["seconds"], run["peak_mib"])
         report["sets"][folder.name] = entry
+    if tools != list(TOOLS):
+        return 0
     report["pooled"] = {tool: pooled(entry[tool] for entry in report["sets"].values()) for tool in TOOLS}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -13,9 +13,9 @@ one (see :mod:`pipeline.dedup.cluster`). Tuning is adding a feature column in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,7 @@ ABSTRACT_CONFLICT = "abstract_conflict"  # one looks like a meeting abstract (pr
 PART_CONFLICT = "part_conflict"
 PROTOCOL_CONFLICT = "protocol_conflict"  # one title announces a study protocol, the other does not
 TITLE_MISSING = "title_missing"
+TITLE_WEAK = "title_weak"  # either title says too little to identify a work ("Reply", "Editorial"; prep.TITLE_WEAK)
 HUMAN_SAME = "human_same"
 HUMAN_DIFFERENT = "human_different"
 
@@ -81,9 +82,6 @@ DOI_VARIANT_TITLE = 95.0  # title similarity with which a full citation match ou
 CITATION_TITLE = 85.0  # title similarity enough when year, volume, first page and first author agree
 TITLE_INSIDE_WORDS = 6  # words the shorter title needs before "one title inside the other" means anything
 
-MIN_DOI_DIGITS = 6  # digits a DOI suffix needs before a difference in its letters alone is read as a typo
-_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
-_NOT_DIGIT = re.compile(r"\D+")
 
 Test = Callable[[pd.DataFrame, DedupSettings], np.ndarray]
 TEXT = np.dtypes.StringDType()  # variable-width strings for numpy's vectorised string functions
@@ -123,12 +121,14 @@ def _no_venue_conflict(features: pd.DataFrame) -> np.ndarray:
 
 
 def _title_author_year(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
-    return (_title_at_least(features, settings.title_duplicate) & _values(features, SAME_FIRST_AUTHOR)
+    return (_title_at_least(features, settings.title_duplicate) & ~_values(features, TITLE_WEAK)
+            & _values(features, SAME_FIRST_AUTHOR)
             & _years_agree(features, settings) & _no_venue_conflict(features))
 
 
 def _same_record_key(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
-    content_key_holds = ~_values(features, TITLE_MISSING) & _no_venue_conflict(features)
+    content_key_holds = (~_values(features, TITLE_MISSING) & ~_values(features, TITLE_WEAK)
+                         & _no_venue_conflict(features))
     return _values(features, SAME_KEY) & (~_values(features, REF_KEY) | content_key_holds)
 
 
@@ -153,12 +153,14 @@ def _same_doi(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
                     | (same_author & _values(features, SAME_VOLUME) & _values(features, SAME_PAGE)
                        & _values(features, SAME_LAST_PAGE)))
     same_abstract = _title_at_least(features, settings.title_duplicate) & same_author
-    return (_values(features, SAME_DOI) & ~_values(features, TITLE_MISSING)
+    citation_conflict = _values(features, VENUE_CONFLICT) & _values(features, PAGE_CONFLICT)
+    return (_values(features, SAME_DOI) & ~_values(features, TITLE_MISSING) & ~citation_conflict
             & ((~_values(features, PAGE_CONFLICT) & titles_agree) | same_abstract))
 
 
 def _same_authors_reordered(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
-    return (_title_at_least(features, settings.title_duplicate) & _values(features, SAME_AUTHOR_SET)
+    return (_title_at_least(features, settings.title_duplicate) & ~_values(features, TITLE_WEAK)
+            & _values(features, SAME_AUTHOR_SET)
             & (_values(features, YEAR_GAP) == 0) & _no_venue_conflict(features) & ~_values(features, VENUE_CONFLICT))
 
 
@@ -208,7 +210,8 @@ RULES: tuple[Rule, ...] = (
          "same DOI and either title >= title_duplicate with the same first author, or no conflicting "
          "first page and titles similar: >= title_duplicate, or with the same first author: "
          ">= title_maybe, or one title inside the other, or the same volume and page range (a "
-         "translated title); a record without a title is left to a reviewer"),
+         "translated title); a record without a title, or whose journal and first page both disagree "
+         "(an abstract printed elsewhere that a database gave the article's DOI), is left to a reviewer"),
     Rule("same_doi_disagreement", PairOutcome.MAYBE, lambda f, s: _values(f, SAME_DOI),
          "same DOI but titles, first author or first page disagree (a DOI shared by a supplement of "
          "abstracts, or a wrong DOI)"),
@@ -235,11 +238,11 @@ RULES: tuple[Rule, ...] = (
          "different journals (not abbreviations of one another) and different years: an abstract presented "
          "one year and the paper published the next, or two reports of one study", veto=True),
     Rule("same_record_key", PairOutcome.DUPLICATE, _same_record_key,
-         "same record_key: the same PMID, or the same normalised title (not empty) + first author + "
-         "year with no conflicting volume or first page"),
+         "same record_key: the same PMID, or the same normalised title (not empty, not a bare 'Reply' or "
+         "'Editorial') + first author + year with no conflicting volume or first page"),
     Rule("title_author_year", PairOutcome.DUPLICATE, _title_author_year,
-         "title similarity >= title_duplicate, same first author, years within max_year_gap, "
-         "no conflicting volume or first page"),
+         "title similarity >= title_duplicate (a title that says something: not 'Reply', 'Editorial'), same "
+         "first author, years within max_year_gap, no conflicting volume or first page"),
     Rule("same_citation", PairOutcome.DUPLICATE, _same_citation,
          "same first author, years within max_year_gap, same first page and same volume (or, without "
          "conflicting volumes, the same venue), and titles similar (ratio >= 85, or one title inside "
@@ -334,7 +337,7 @@ def first_authors_agree(family_a: np.ndarray, family_b: np.ndarray, name_a: np.n
     """Whether the first authors are the same person, allowing for the ways databases write names:
     equal family slugs; similar ones (ratio >= AUTHOR_SIMILAR: "Builova" / "Bu?lova"); one of at
     least three letters inside the other ("Joode" / "De Joode"); or one's family among the other's
-    names (swapped family and given names: "Kang, Si Hyun" / "Si Hyun Kang")."""
+    first words (prep.FIRST_AUTHOR: swapped family and given names, "Kang, Si Hyun" / "Si Hyun Kang")."""
     known = _both(family_a, family_b)
     if not len(family_a):
         return known
@@ -381,22 +384,46 @@ def _one_starts_the_other(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return _both(left, right) & (np.strings.startswith(left, right) | np.strings.startswith(right, left))
 
 
-def _letters_and_digits(dois: np.ndarray) -> np.ndarray:
-    """Each DOI with everything but letters and digits removed."""
-    return np.array([_NOT_ALPHANUMERIC.sub("", doi) for doi in dois], dtype=object)
-
-
-def _only_letters_differ(doi_a: np.ndarray, doi_b: np.ndarray) -> np.ndarray:
+def _only_letters_differ(doi_a: np.ndarray, doi_b: np.ndarray, digits_a: np.ndarray,
+                         digits_b: np.ndarray) -> np.ndarray:
     """Whether two DOIs have one registrant prefix and the same digits after it (at least
-    MIN_DOI_DIGITS), differing only in letters: a journal code mistyped ("pp-2018-0124" /
+    prep.MIN_DOI_DIGITS), differing only in letters: a journal code mistyped ("pp-2018-0124" /
     "pap-2018-0124")."""
-    differ = _both(doi_a, doi_b) & (doi_a != doi_b)
-    for position in np.flatnonzero(differ):
-        prefix_a, _, suffix_a = doi_a[position].partition("/")
-        prefix_b, _, suffix_b = doi_b[position].partition("/")
-        digits_a, digits_b = _NOT_DIGIT.sub("", suffix_a), _NOT_DIGIT.sub("", suffix_b)
-        differ[position] = prefix_a == prefix_b and digits_a == digits_b and len(digits_a) >= MIN_DOI_DIGITS
-    return differ
+    return _both(doi_a, doi_b) & (doi_a != doi_b) & _both(digits_a, digits_b) & (digits_a == digits_b)
+
+
+def _venues_conflict(journal_a: np.ndarray, journal_b: np.ndarray) -> np.ndarray:
+    """Both journal names known and not one venue (prep.venues_agree), each distinct pair of names
+    judged once (a few journals make most of the pairs)."""
+    conflict = _both(journal_a, journal_b) & (journal_a != journal_b)
+    for position in np.flatnonzero(conflict):
+        conflict[position] = not _venues_agree(journal_a[position], journal_b[position])
+    return conflict
+
+
+@lru_cache(maxsize=1 << 18)
+def _venues_agree(venue_a: str, venue_b: str) -> bool:
+    return p.venues_agree(venue_a, venue_b)
+
+
+def _cut_short(text: str, first: str, last: str) -> bool:
+    """Whether the range ``text`` ("2-8", "-8") is the range first-last with its numbers cut to
+    their leading or trailing digits (2665-2668 written "2-8" or "t-8")."""
+    start, _, end = text.partition("-")
+    return (end != "" and len(start) < len(first) and len(end) < len(last) and last.endswith(end)
+            and (start == "" or first.startswith(start) or first.endswith(start)))
+
+
+def _range_cut_short(text_a: np.ndarray, text_b: np.ndarray, first_a: np.ndarray, first_b: np.ndarray,
+                     last_a: np.ndarray, last_b: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """At the ``wanted`` positions, whether one record's page range is the other's cut short (see
+    :func:`_cut_short`): a damaged field, which must not veto the pair."""
+    cut = np.zeros(len(wanted), dtype=bool)
+    lengths_differ = np.strings.str_len(_text(first_a)) != np.strings.str_len(_text(first_b))
+    for position in np.flatnonzero(wanted & ((text_a != "") | (text_b != "")) & lengths_differ):
+        cut[position] = (_cut_short(text_a[position], first_b[position], last_b[position])
+                         or _cut_short(text_b[position], first_a[position], last_a[position]))
+    return cut
 
 
 def _is_doi_number(pages: np.ndarray, dois: np.ndarray) -> np.ndarray:
@@ -433,9 +460,9 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     # an article number (the DOI's last number) given as the page by one record only
     article_number_page = (_is_doi_number(page_a, doi_a) != _is_doi_number(page_b, doi_b))
     page_conflict = _both(page_a, page_b) & (page_a != page_b) & ~same_last_page & ~article_number_page
-    venue_conflict = _both(journal_a, journal_b) & (journal_a != journal_b)
-    for position in np.flatnonzero(venue_conflict):
-        venue_conflict[position] = not p.venues_agree(journal_a[position], journal_b[position])
+    page_conflict &= ~np.logical_or(*sides(p.PAGES_AS_DATE))
+    page_conflict &= ~_range_cut_short(*sides(p.PAGE_RANGE_TEXT), page_a, page_b, end_a, end_b, page_conflict)
+    venue_conflict = _venues_conflict(journal_a, journal_b)
     # a proceedings volume named once by its series, once by its conference: the same pages in one volume
     venue_conflict &= ~(same_volume & same_page & same_last_page)
     # a supplement's number exported as the volume ("Suppl 3" of volume 30 given as volume 3)
@@ -453,7 +480,8 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     partial = np.zeros(len(pairs), dtype=np.float64)
     stem_a, stem_b = sides(p.DOI_STEM)
     # the same DOI typed with other punctuation ("endrev/bnz002" / "endrevbnz002", "3_3" / "3-3")
-    same_doi = _both(doi_a, doi_b) & ((doi_a == doi_b) | (_letters_and_digits(doi_a) == _letters_and_digits(doi_b)))
+    alnum_a, alnum_b = sides(p.DOI_ALNUM)
+    same_doi = _both(doi_a, doi_b) & ((doi_a == doi_b) | (alnum_a == alnum_b))
     wanted = np.flatnonzero(((same_venue_volume & same_page) | same_doi) & ~missing)
     if len(wanted):
         partial[wanted] = process.cpdist(title_a[wanted].tolist(), title_b[wanted].tolist(),
@@ -487,9 +515,11 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         POS_A: a, POS_B: b, KEY_A: key_a, KEY_B: key_b,
         TITLE_SCORE: scores,
         TITLE_MISSING: missing,
+        TITLE_WEAK: np.logical_or(*sides(p.TITLE_WEAK)),
         SAME_DOI: same_doi,
         DOI_CONFLICT: (_both(stem_a, stem_b) & (stem_a != stem_b) & ~same_full_citation
-                       & ~_one_starts_the_other(stem_a, stem_b) & ~_only_letters_differ(doi_a, doi_b)),
+                       & ~_one_starts_the_other(stem_a, stem_b)
+                       & ~_only_letters_differ(doi_a, doi_b, *sides(p.DOI_DIGITS))),
         PMID_CONFLICT: _both(pmid_a, pmid_b) & (pmid_a != pmid_b),
         SAME_COCHRANE: _both(cochrane_a, cochrane_b) & (cochrane_a == cochrane_b),
         SAME_KEY: _both(key_a, key_b) & (key_a == key_b),

@@ -32,8 +32,7 @@ _EMPTY = frozenset({"", "[]", "{}", "nan", "None"})
 
 def filled(values: pd.Series) -> np.ndarray:
     """True where a cell has content (an empty JSON list or object counts as empty)."""
-    return np.fromiter((str(value).strip() not in _EMPTY for value in values.to_numpy(dtype=object)),
-                       dtype=bool, count=len(values))
+    return ~pd.Series(values.to_numpy(dtype=object), dtype=object).astype(str).str.strip().isin(_EMPTY).to_numpy()
 
 
 def filled_fields(ordered: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from urllib.parse import unquote
 from collections.abc import Callable, Iterable
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import columns as col
-from pipeline.keys import fold, normalize_doi, normalize_title
+from pipeline.keys import find_doi, fold, normalize_title
 
 INPUT_ROW = "input_row"  # the record's row position in the input frame
 RECORD_ID = col.RECORD_ID
@@ -24,7 +25,10 @@ RECORD_KEY = col.RECORD_KEY
 TITLE = "title_norm"  # see match_title
 ALT_TITLE = "alt_title"  # see alternative_title: a title given beside the main one in brackets, else ""
 FAMILY = "family"  # first author's family slug; "" when there is no author
-FIRST_AUTHOR = "first_author"  # first author's family and given names, folded; "" when none
+# the first NAME_WORDS words of the first author's family and given names, folded; "" when none (an
+# author list run into one name goes on with other persons' names, which say nothing of the first)
+FIRST_AUTHOR = "first_author"
+NAME_WORDS = 4
 AUTHOR_SET = "author_set"  # every author's family slug, sorted and space-joined; "" for fewer than two authors
 YEAR = "year_int"  # publication year, -1 when unknown
 JOURNAL = "journal_folded"
@@ -43,10 +47,16 @@ NOTICE = "notice"  # "" for an article; erratum | retraction | comment | reply f
 PROTOCOL = "protocol"  # "protocol" when the title announces a study protocol, else ""
 PART = "part"  # the part number a title declares ("Part II" -> "2"), "" when none
 TITLE_NUMBERS = "title_numbers"  # the numbers in the title, sorted and space-joined
+TITLE_WEAK = "title_weak"  # True when the title says too little to identify a work (see title_uninformative)
+DOI_ALNUM = "doi_alnum"  # the DOI's letters and digits only ("endrev/bnz002" and "endrevbnz002" agree)
+DOI_DIGITS = "doi_digits"  # the DOI's prefix and the digits of its suffix ("10.1000/12345678"), see doi_digits
+PAGES_AS_DATE = "pages_as_date"  # True when a spreadsheet turned the pages into a date (see pages_as_date)
+PAGE_RANGE_TEXT = "page_range_text"  # a range's first and last digits as written ("2-8", "-8" for "t-8"), else ""
 
 PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, ALT_TITLE, FAMILY, FIRST_AUTHOR, AUTHOR_SET, YEAR, JOURNAL,
                 VOLUME, ISSUE, PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, PMID, COCHRANE, KIND, MEETING_ABSTRACT,
-                NOTICE, PROTOCOL, PART, TITLE_NUMBERS]
+                NOTICE, PROTOCOL, PART, TITLE_NUMBERS, TITLE_WEAK, PAGES_AS_DATE,
+                PAGE_RANGE_TEXT, DOI_ALNUM, DOI_DIGITS]
 
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
 _FIRST_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}[\s\-]?\d+[A-Za-z]?|[ivxlcdmIVXLCDM]+)\b")
@@ -60,6 +70,11 @@ _LANGUAGES = ("english", "german", "french", "spanish", "italian", "portuguese",
 _TITLE_TAG = re.compile(r"(?:\.\s*(?:" + "|".join(_LANGUAGES) + r")|\s*\((?:" + "|".join(_LANGUAGES)
                         + r"|review)\))\s*\.?\s*$", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+# notes a database adds to a title: "(author's transl)" of a translated title, "[33 refs]", "33 refs"
+_TITLE_NOTE = re.compile(r"\(\s*authors?'?s?'? transl(?:ation)?\.?\s*\)|\[?\s*\b\d+ refs?\.?\s*\]?\s*\.?\s*$",
+                         re.IGNORECASE)
+# what a spreadsheet writes in place of a cell it could not compute ("#NAME?", "#VALUE!", "#N/A")
+_SPREADSHEET_ERROR = re.compile(r"^\s*#(?:name\?|value!|ref!|n/a|div/0!|null!|num!|error!?)\s*$", re.IGNORECASE)
 # the corrected article cited at the end of a correction's title: "(vol 360, pg 542, 2009)",
 # "(New England Journal of Medicine (2009) 360 (542-544))"; a truncated one may lack its ")"
 _CITED_ORIGINAL = re.compile(r"\s*\((?:vol\.?\s*\d+[^()]*|[^()]*\(\d{4}\)[^()]*(?:\([^()]*\)?[^()]*)*)\)?\s*\.?\s*$",
@@ -116,10 +131,45 @@ def _person(entry: object) -> tuple[str, str]:
     return (entry, "") if isinstance(entry, str) else ("", "")
 
 
+# one person of an author list run together without separators: "FranklinM." of
+# "FranklinM.HlavacovaN.BabicS.", "De Moraes AssisN.L."
+_RUN_TOGETHER = re.compile(r"([^\W\d_](?:[^\W\d_]|['\- ])*?[^\W\d_A-Z])((?:-?[A-Z]\.)+)")
+# words that make an author a collaboration, not a person ("Stroke Unit Trialists' Collaboration")
+_GROUP_WORDS = frozenset({"group", "groups", "collaboration", "collaborative", "collaborators", "consortium",
+                          "investigators", "committee", "trialists", "network", "party", "taskforce", "task"})
+
+
+def _persons(entry: object) -> list[tuple[str, str]]:
+    """One entry of an ``authors`` list as the people it names: [(family, given)], or several when
+    an export ran the list together into one name ("FranklinM.HlavacovaN.BabicS." is Franklin M.,
+    Hlavacova N., Babic S.; "AssisN.L." is Assis N.L.)."""
+    family, given = _person(entry)
+    if given or "." not in family or " ." in family:
+        return [(family, given)]
+    found = _RUN_TOGETHER.findall(family)
+    if not found or "".join(name + initials for name, initials in found) != family.strip():
+        return [(family, given)]
+    return [(name.strip(), initials) for name, initials in found]
+
+
+def _is_group(family: str, given: str) -> bool:
+    """Whether an author names a collaboration: a group word in the family name, or in a given name
+    that holds no initials ("PBC-GWAS" "consortium in Japan"), not in a run of persons' initials."""
+    words = fold(family).split() + ([] if "." in given else fold(given).split())
+    return len(words) >= 2 and not _GROUP_WORDS.isdisjoint(words)
+
+
+def _people_named(authors_json: str) -> list[tuple[str, str]]:
+    """The persons of an ``authors`` cell, run-together lists split, collaborations left out."""
+    return [person for entry in _people(authors_json) for person in _persons(entry) if not _is_group(*person)]
+
+
 def first_author(authors_json: str) -> tuple[str, str]:
-    """The first author's (family, given) from an ``authors`` cell."""
-    people = _people(authors_json)
-    return _person(people[0]) if people else ("", "")
+    """The first author's (family, given) from an ``authors`` cell: the first person, a study group
+    listed before the people being passed over (one database names the group first, another a
+    person)."""
+    people = _people_named(authors_json)
+    return people[0] if people else ("", "")
 
 
 def first_family(authors_json: str) -> str:
@@ -141,11 +191,12 @@ def author_fields(authors_json: str) -> tuple[str, str, str]:
     them, an export that puts the corresponding author first); the set stays the same. One author
     gives no set: a lone family name says too little to stand in for the first author.
     """
-    people = _people(authors_json)
-    family, given = _person(people[0]) if people else ("", "")
+    people = _people_named(authors_json)
+    family, given = people[0] if people else ("", "")
     slug = fold(family).replace(" ", "")
-    first = ("", "") if slug in _NO_AUTHOR else (slug, fold(f"{family} {given}"))
-    slugs = {fold(_person(entry)[0]).replace(" ", "") for entry in people} - _NO_AUTHOR - {""}
+    name = " ".join(fold(f"{family} {given}").split()[:NAME_WORDS])
+    first = ("", "") if slug in _NO_AUTHOR else (slug, name)
+    slugs = {fold(person_family).replace(" ", "") for person_family, _ in people} - _NO_AUTHOR - {""}
     return first[0], first[1], " ".join(sorted(slugs)) if len(slugs) >= 2 else ""
 
 
@@ -155,13 +206,32 @@ def year_of(text: str) -> int:
     return int(found.group(1)) if found else -1
 
 
+_ROMAN_PAGE = re.compile(r"^[ivxlcdm]+$")
+
+
+def pages_as_date(pages: str) -> bool:
+    """Whether a page range was turned into a date by a spreadsheet ("Aug-13" for 8-13, "04-May"
+    for 4-5): its first page is read back (:func:`page_start_of`) and may agree with another
+    record's, but a damaged field never vetoes a pair."""
+    return bool(_MONTH_FIRST.match(pages or "") or _DAY_FIRST.match(pages or ""))
+
+
+def pages_damaged(pages: str, page_start: str, year: str) -> bool:
+    """Whether a record's pages are evidently not its pages, and so evidence of nothing: the
+    publication year given as the page ("2013" in a 2013 record)."""
+    first = (page_start or "").strip() or (_FIRST_PAGE.match(pages or "") or [None, ""])[1] or ""
+    found = _YEAR.search(year or "")
+    return bool(found) and first.strip() == found.group(1)
+
+
 def page_start_of(page_start: str, pages: str) -> str:
     """Normalised first page: the ``page_start`` cell, else the start of ``pages``; "" if none.
 
     A letter prefix (electronic or supplement locators: "e123", "S12", "c37"), spaces and leading
-    zeros are dropped, so "e0123" and "123" compare equal; a page without digits is kept folded.
-    A range that a spreadsheet turned into a date gets its first page back: "Nov-19" (11-19) is
-    11, "10-Jul" (10-7, i.e. 10-17) is 10.
+    zeros are dropped, so "e0123" and "123" compare equal. A page without digits is unknown unless
+    it is a roman numeral ("var.pagings", "(no pagination)" are no page); damaged pages (see
+    :func:`pages_damaged`) are set aside by :func:`prep`. A range that a spreadsheet turned into a
+    date gets its first page back: "Nov-19" (11-19) is 11, "10-Jul" (10-7, i.e. 10-17) is 10.
     """
     month_first = _MONTH_FIRST.match(pages or "")
     if month_first:
@@ -174,7 +244,10 @@ def page_start_of(page_start: str, pages: str) -> str:
         found = _FIRST_PAGE.match(pages or "")
         text = found.group(1) if found else ""
     number = re.match(r"^[A-Za-z]{0,3}[\s\-]?0*(\d+)", text)
-    return number.group(1) if number else fold(text).replace(" ", "")
+    if number:
+        return number.group(1)
+    folded = fold(text).replace(" ", "")
+    return folded if _ROMAN_PAGE.match(folded) else ""
 
 
 def simple_value(text: str) -> str:
@@ -240,22 +313,30 @@ def venues_agree(venue_a: str, venue_b: str) -> bool:
     not count. Unknown names (empty, or only stop
     words) agree with anything.
     """
-    words_a = [word for word in venue_a.split() if word not in _VENUE_STOP_WORDS and not _ORDINAL.match(word)]
-    words_b = [word for word in venue_b.split() if word not in _VENUE_STOP_WORDS and not _ORDINAL.match(word)]
+    words_a, words_b = _venue_words(venue_a), _venue_words(venue_b)
     if not words_a or not words_b or words_a == words_b:
         return True
     short, long = sorted((words_a, words_b), key=len)
-    for words, other in ((words_a, words_b), (words_b, words_a)):
-        if len(words) >= 3 and any(len(token) >= 3 and _abbreviates(token, words) for token in other):
-            return True
     position = 0
     for word in short:
         while position < len(long) and not (long[position].startswith(word) or word.startswith(long[position])):
             position += 1
         if position == len(long):
-            return False
+            break
         position += 1
-    return True
+    else:
+        return True
+    for words, other in ((words_a, words_b), (words_b, words_a)):
+        if len(words) >= 3 and any(len(token) >= max(3, len(words)) and token[0] == words[0][0]
+                                   and _abbreviates(token, list(words)) for token in other):
+            return True
+    return False
+
+
+@lru_cache(maxsize=65536)
+def _venue_words(venue: str) -> tuple[str, ...]:
+    """The words of a folded venue name that count (no stop words, numbers or ordinals)."""
+    return tuple(word for word in venue.split() if word not in _VENUE_STOP_WORDS and not _ORDINAL.match(word))
 
 
 _DOI_PART_SUFFIX = re.compile(r"\.[gts]\d{3,4}$")  # a figure, table or supplement of an article (PLoS)
@@ -268,6 +349,19 @@ def doi_stem(doi_norm: str) -> str:
     """A normalised DOI without a figure / table suffix (".g001") and without punctuation, so that
     the same DOI typed "3-12" or "3_12", "jas.2013" or "jas2013" has one stem."""
     return _NOT_ALPHANUMERIC.sub("", _DOI_PART_SUFFIX.sub("", doi_norm or ""))
+
+
+MIN_DOI_DIGITS = 6  # digits a DOI suffix needs before a difference in its letters alone is read as a typo
+_NOT_DIGIT = re.compile(r"\D+")
+
+
+def doi_digits(doi_norm: str) -> str:
+    """A DOI's registrant prefix and the digits of its suffix ("10.1093/pp-2018-0124" ->
+    "10.1093/20180124"), "" with fewer than MIN_DOI_DIGITS digits: two DOIs that differ only in
+    letters ("pp-2018-0124" / "pap-2018-0124") have one."""
+    prefix, _, suffix = (doi_norm or "").partition("/")
+    digits = _NOT_DIGIT.sub("", suffix)
+    return f"{prefix}/{digits}" if len(digits) >= MIN_DOI_DIGITS else ""
 
 
 def cochrane_number(doi_norm: str, pages: str, journal: str) -> str:
@@ -287,9 +381,9 @@ def pmid_value(text: str) -> str:
 
 
 def doi_value(text: str) -> str:
-    """:func:`pipeline.keys.normalize_doi` of the DOI with percent-escapes decoded
+    """:func:`pipeline.keys.find_doi` of the DOI cell with percent-escapes decoded
     ("10.1016/s0025-7753%2817%2930624-3" is "10.1016/s0025-7753(17)30624-3")."""
-    return normalize_doi(unquote(text or ""))
+    return find_doi(unquote(text or ""))
 
 
 def match_title(title: str) -> str:
@@ -298,7 +392,9 @@ def match_title(title: str) -> str:
     only of bracketed parts ("[Translated title]. [Spanish]") keeps its longest bracketed part. A tag
     a database appends (". RUSSIAN", "(German)", "(Review)") and the citation of a corrected article
     ("(vol 360, pg 542, 2009)") are dropped first, so two records of one correction notice compare."""
-    title = _CITED_ORIGINAL.sub("", _TITLE_TAG.sub("", title or ""))
+    if _SPREADSHEET_ERROR.match(title or ""):
+        return ""
+    title = _CITED_ORIGINAL.sub("", _TITLE_TAG.sub("", _TITLE_NOTE.sub(" ", title or "")))
     unbracketed = fold(_BRACKETED.sub(" ", title))
     if unbracketed:
         return unbracketed
@@ -406,6 +502,49 @@ def part_number(title_norm: str) -> str:
     return str(_ROMAN.get(token) or _WORD_NUMBER[token])
 
 
+# words that name a kind of item rather than its subject: a title made only of them ("Reply",
+# "Letter to the editor", "Editorial") does not tell one item from another
+_GENERIC_TITLE_WORDS = frozenset("""
+a an the of to in on for and by from with re dear sir s this our
+editorial editorials editor editors letter letters reply replies response responses comment comments
+commentary correspondence introduction foreword preface erratum errata correction corrections corrigendum
+abstract abstracts news notice notices announcement announcements book books review reviews author authors
+guest invited untitled title issue contents table index obituary meeting conference proceedings poster posters
+session sessions note notes summary discussion brief highlights reviewer reviewers acknowledgement
+acknowledgements acknowledgment volume supplement journal update choice retraction retracted withdrawn
+""".split())
+
+
+def title_uninformative(title_norm: str) -> bool:
+    """Whether a (non-empty) normalised title says too little to be the basis of a merge: a single
+    word, or only words that name a kind of item ("Reply", "Editorial", "Letter to the editor")."""
+    words = title_norm.split()
+    return bool(words) and (len(words) < 2 or _GENERIC_TITLE_WORDS.issuperset(words))
+
+
+_RANGE_TEXT = re.compile(r"^\s*[A-Za-z]*(\d*)\s*[-\u2013]+\s*[A-Za-z]*(\d+)\s*$")
+
+
+def page_range_text(pages: str) -> str:
+    """A page range's first and last digits as written, "first-last" ("2-8"; "-8" for "t-8"), so
+    that a range cut to its last digits can be recognised against the full one; "" for no range."""
+    found = _RANGE_TEXT.match(pages or "")
+    return f"{found.group(1)}-{found.group(2)}" if found else ""
+
+
+# volume, issue and pages glued to a journal name by an export ("NeuroToxicology.30 (1) ()(pp 23-30)",
+# "Journal of Social Psychology.1")
+_GLUED_CITATION = re.compile(r"^(.*?[^\W\d_].*?)\s*\.\s*\d+\s*(?:\(.*)?$")
+_GLUED_PAGES = re.compile(r"\s*\(\s*pp\.?\s*[^()]*\)\s*$", re.IGNORECASE)
+
+
+def journal_value(text: str) -> str:
+    """The folded journal name without a volume, issue or pages an export glued to it."""
+    text = _GLUED_PAGES.sub("", text or "")
+    glued = _GLUED_CITATION.match(text)
+    return fold(glued.group(1) if glued else text)
+
+
 def title_numbers(title_norm: str) -> str:
     """The numbers in a normalised title, as a sorted, space-joined set."""
     return " ".join(sorted({str(int(n)) for n in _NUMBER.findall(title_norm)}))
@@ -423,6 +562,24 @@ def _map_unique(values: pd.Series, function: Callable[[str], object]) -> np.ndar
     return np.fromiter((lookup[value] for value in values.to_numpy(dtype=object)), dtype=object, count=len(values))
 
 
+def _map_rows(records: pd.DataFrame, names: list[str], function: Callable[..., object]) -> np.ndarray:
+    """``function`` of the named cells of each row, once per distinct combination of them."""
+    memo: dict[tuple, object] = {}
+    out = np.empty(len(records), dtype=object)
+    for row, cells in enumerate(zip(*(records[name].to_numpy(dtype=object) for name in names))):
+        try:
+            out[row] = memo[cells]
+        except KeyError:
+            out[row] = memo[cells] = function(*cells)
+    return out
+
+
+def _cochrane_cells(doi: str, pages: str, journal: str) -> str:
+    if "14651858" not in (doi or "") and "ochrane" not in (journal or "").lower():
+        return ""  # neither a Cochrane DOI nor a Cochrane journal (most records)
+    return cochrane_number(doi_value(doi), pages, journal)
+
+
 def prep(records: pd.DataFrame) -> pd.DataFrame:
     """Matching fields for every record, one row per record, sorted by ``record_id``."""
     titles = pd.Series(_map_unique(records[col.TITLE], match_title), dtype=object)
@@ -437,30 +594,32 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         FIRST_AUTHOR: _texts(name for _, name, _ in authors),
         AUTHOR_SET: _texts(names for _, _, names in authors),
         YEAR: _map_unique(records[col.YEAR], year_of).astype(np.int64),
-        JOURNAL: _map_unique(records[col.JOURNAL], fold),
+        JOURNAL: _map_unique(records[col.JOURNAL], journal_value),
         VOLUME: _map_unique(records[col.VOLUME], volume_value),
         ISSUE: _map_unique(records[col.ISSUE], simple_value),
-        PAGE_START: _texts(page_start_of(start, pages)
-                           for start, pages in zip(records[col.PAGE_START], records[col.PAGES])),
-        PAGE_END: _texts(page_end_of(start, end, pages) for start, end, pages
-                         in zip(records[col.PAGE_START], records[col.PAGE_END], records[col.PAGES])),
-        SUPPLEMENT: _texts(supplement_of(volume, issue)
-                           for volume, issue in zip(records[col.VOLUME], records[col.ISSUE])),
+        PAGE_START: _map_rows(records, [col.PAGE_START, col.PAGES], page_start_of),
+        PAGE_END: _map_rows(records, [col.PAGE_START, col.PAGE_END, col.PAGES], page_end_of),
+        SUPPLEMENT: _map_rows(records, [col.VOLUME, col.ISSUE], supplement_of),
         DOI: _map_unique(records[col.DOI], doi_value),
         PMID: _map_unique(records[col.PMID], pmid_value),
-        COCHRANE: _texts(cochrane_number(doi_value(doi), pages, journal)
-                         for doi, pages, journal in zip(records[col.DOI], records[col.PAGES], records[col.JOURNAL])),
+        COCHRANE: _map_rows(records, [col.DOI, col.PAGES, col.JOURNAL], _cochrane_cells),
         KIND: _map_unique(records[col.ENTRY_TYPE], kind_of),
-        MEETING_ABSTRACT: _texts(meeting_abstract(*fields) for fields in
-                                 zip(records[col.ENTRY_TYPE], records[col.JOURNAL], records[col.VOLUME],
-                                     records[col.ISSUE], records[col.PAGES])),
-        NOTICE: _texts(notice_kind(title, types)
-                       for title, types in zip(records[col.TITLE], records[col.PUBLICATION_TYPES])),
+        MEETING_ABSTRACT: _map_rows(records, [col.ENTRY_TYPE, col.JOURNAL, col.VOLUME, col.ISSUE, col.PAGES],
+                                    meeting_abstract),
+        NOTICE: _map_rows(records, [col.TITLE, col.PUBLICATION_TYPES], notice_kind),
         PROTOCOL: _texts(map(protocol_of, titles)),
         PART: _texts(map(part_number, titles)),
         TITLE_NUMBERS: _texts(map(title_numbers, titles)),
+        TITLE_WEAK: np.fromiter(map(title_uninformative, titles), dtype=bool, count=len(titles)),
+        PAGES_AS_DATE: _map_unique(records[col.PAGES], pages_as_date).astype(bool),
+        PAGE_RANGE_TEXT: _map_unique(records[col.PAGES], page_range_text),
     })
-    frame[DOI_STEM] = _texts(map(doi_stem, frame[DOI]))
+    damaged = _map_rows(records, [col.PAGES, col.PAGE_START, col.YEAR], pages_damaged).astype(bool)
+    for name in (PAGE_START, PAGE_END, PAGE_RANGE_TEXT):
+        frame[name] = np.where(damaged, "", frame[name]).astype(object)
+    frame[DOI_STEM] = _map_unique(frame[DOI], doi_stem)
+    frame[DOI_ALNUM] = _map_unique(frame[DOI], lambda doi: _NOT_ALPHANUMERIC.sub("", doi))
+    frame[DOI_DIGITS] = _map_unique(frame[DOI], doi_digits)
     # a volume that is only the publication year ("2016" for Harvard Business Review's 94) is no volume
     frame[VOLUME] = np.where(frame[VOLUME] == frame[YEAR].astype(str), "", frame[VOLUME]).astype(object)
     return frame[PREP_COLUMNS].sort_values(RECORD_ID, kind="stable").reset_index(drop=True)

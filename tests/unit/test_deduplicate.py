@@ -18,7 +18,7 @@ from pipeline.config import DedupSettings
 from pipeline.dedup.block import MAX_BLOCK, WINDOW, candidate_pairs
 from pipeline.dedup.match import RULES, apply_rules, pair_features
 from pipeline.dedup.prep import (PREP_COLUMNS, alternative_title, doi_value, meeting_abstract, notice_kind,
-                                  page_end_of, page_start_of, part_number, prep, protocol_of, supplement_of,
+                                  page_end_of, page_start_of, pages_as_date, pages_damaged, part_number, prep, protocol_of, supplement_of,
                                   venues_agree, volume_value)
 from pipeline.deduplicate import (PAIR_COLUMNS, STANDALONE_COLUMNS, STUDY_COLUMNS, deduplicate, is_benchmark_table,
                                   records_from_benchmark, standalone, summary, validate_duplicate_decisions)
@@ -399,11 +399,25 @@ def test_is_benchmark_table(columns: list[str], expected: bool) -> None:
 
 @pytest.mark.parametrize(("page_start", "pages", "expected"), [
     ("", "Nov-19", "11"), ("", "11-Sep", "11"), ("", "Oct-17", "10"), ("", "10-Jul", "10"),
-    ("", "e0123", "123"), ("", "S124", "124"), ("601", "601-10", "601"), ("", "", ""),
-], ids=["month_first_date", "day_first_date", "october", "july", "electronic_prefix", "supplement_page",
-        "page_start_cell", "none"])
+    ("", "e0123", "123"), ("", "S124", "124"), ("601", "601-10", "601"), ("", "", ""), ("", "xii-xv", "xii"),
+    ("var.pagings", "var.pagings", ""), ("", "(no pagination)", ""),
+], ids=["month_first_date", "day_first_date", "october", "july", "electronic_prefix", "supplement_page", "page_start_cell", "none", "roman", "various", "no_pagination"])
 def test_page_start_of(page_start: str, pages: str, expected: str) -> None:
     assert page_start_of(page_start, pages) == expected
+
+
+@pytest.mark.parametrize(("pages", "page_start", "year", "damaged"), [
+    ("2013", "2013", "2013", True), ("2013-2020", "", "2013", True), ("2013", "2013", "2012", False),
+    ("23-30", "23", "2013", False), ("May", "", "", False),
+], ids=["year_as_page", "year_as_range", "page_2013", "range", "word"])
+def test_pages_damaged(pages: str, page_start: str, year: str, damaged: bool) -> None:
+    assert pages_damaged(pages, page_start, year) == damaged
+
+
+@pytest.mark.parametrize(("pages", "as_date"), [
+    ("Nov-19", True), ("11-Sep", True), ("Aug-13", True), ("04-May", True), ("8-13", False), ("May", False)])
+def test_pages_as_date(pages: str, as_date: bool) -> None:
+    assert pages_as_date(pages) == as_date
 
 
 @pytest.mark.parametrize(("pages", "expected"), [
@@ -521,3 +535,17 @@ def test_standalone_follows_a_reviewers_decision() -> None:
     assert apart["study_id"].nunique() == 2 and set(apart["decision"]) == {"kept"}
     assert together["study_id"].nunique() == 1
     assert sorted(zip(together["decision"], together["rule"])) == [("duplicate", "human_same"), ("kept", "")]
+
+
+@pytest.mark.parametrize(("cell", "doi"), [
+    ("10.1055/s-0035-1555824 [doi]", "10.1055/s-0035-1555824"),
+    ("S0161-813X(08)00230-1 [pii];10.1016/j.neuro.2008.10.003", "10.1016/j.neuro.2008.10.003"),
+    ("http://dx.doi.org/10.1080/07448481.2012.123", "10.1080/07448481.2012.123"),
+    ("10.1000/abc.1; 10.1000/abc.2", "10.1000/abc.1"),
+    ("10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0",
+     "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0"),
+    ("S0161-813X(08)00230-1 [pii]", ""), ("", ""),
+], ids=["tag", "pii_first", "resolver", "two_dois", "sici_semicolon", "pii_only", "empty"])
+def test_find_doi_takes_the_doi_out_of_a_cell(cell: str, doi: str) -> None:
+    from pipeline.keys import find_doi
+    assert find_doi(cell) == doi

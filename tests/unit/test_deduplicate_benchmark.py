@@ -103,3 +103,40 @@ def test_benchmark_scorer_pools_counts_before_dividing() -> None:
     pooled = scorer.pooled([first, second])
     assert (pooled["tp"], pooled["fn"], pooled["true_duplicates"]) == (1, 2, 3)
     assert pooled["sensitivity"] == 1 / 3 and pooled["precision"] == 1.0
+
+
+def _benchmark_module(name: str):
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "dedup"
+    import sys
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(f"benchmark_{name}", folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+@pytest.mark.parametrize(("kind", "record", "expected"), [
+    ("pages_as_date", {"pages": "8-13"}, {"pages": "Aug-13"}),
+    ("pages_as_date", {"pages": "4-5"}, {"pages": "04-May"}),
+    ("pages_as_date", {"pages": "123-130"}, None),
+    ("year_in_pages", {"pages": "5-9", "year": "2001"}, {"pages": "2001"}),
+    ("journal_glued", {"journal": "NeuroToxicology", "volume": "30", "number": "1", "pages": "23-30"},
+     {"journal": "NeuroToxicology.30 (1) ()(pp 23-30)"}),
+    ("authors_run_together", {"author": "Franklin, M. and Hlavacova, N."}, {"author": "FranklinM.HlavacovaN."}),
+    ("doi_tagged", {"doi": "10.1000/x"}, {"doi": "10.1000/x [doi]"}),
+    ("doi_tagged", {"doi": ""}, None),
+])
+def test_corruption_benchmark_damages_as_exports_do(kind: str, record: dict, expected: dict | None) -> None:
+    import random
+    corrupt = _benchmark_module("corrupt")
+    assert corrupt.DAMAGE[kind](record, random.Random(0)) == expected
+
+
+def test_corruption_benchmark_range_cut_short_keeps_leading_and_last_digit() -> None:
+    import random
+    corrupt = _benchmark_module("corrupt")
+    change = corrupt.range_cut_short({"pages": "2665-2668"}, random.Random(0))
+    assert change["pages"] in ("2-8", "t-8")

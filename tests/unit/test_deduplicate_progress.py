@@ -1,0 +1,45 @@
+"""Progress lines of long stages (pipeline.progress), as deduplicate and ingest log them."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pandas as pd
+
+from pipeline import ingest
+from pipeline.progress import Progress
+
+
+def test_progress_logs_done_rate_and_time_left(caplog) -> None:
+    logger = logging.getLogger("test.progress")
+    with caplog.at_level(logging.INFO, logger="test.progress"):
+        with Progress("deduplicate", logger, every=0.05) as progress:
+            progress.start("pair comparison", 1000, "pairs")
+            progress.advance(250)
+            time.sleep(0.3)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines, "no progress line in 0.3 s with a 0.05 s interval"
+    assert lines[-1].startswith("deduplicate: pair comparison 250/1,000 pairs (25%), ")
+    assert "pairs/s" in lines[-1] and "s left" in lines[-1]
+
+
+def test_short_run_logs_nothing(caplog) -> None:
+    with caplog.at_level(logging.INFO):
+        with Progress("ingest", logging.getLogger("test.progress")) as progress:
+            progress.start("reading exports", 0)
+            progress.advance(3)
+    assert not caplog.records
+
+
+def test_ingest_progress_yields_every_export_and_counts_records(tmp_path) -> None:
+    files = []
+    for name in ("a.ris", "b.ris"):
+        (tmp_path / name).write_text("TY  - JOUR\nER  -\n", encoding="utf-8")
+        files.append((name, str(tmp_path / name)))
+    frames: list[pd.DataFrame] = []
+    seen = []
+    for export in ingest.with_progress(files, frames):
+        seen.append(export)
+        frames.append(pd.DataFrame({"x": [1, 2]}))
+    assert seen == files
