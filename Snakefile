@@ -39,11 +39,11 @@ PRISMA_FORMATS = config.get("prisma", {}).get("formats", ["svg", "png"])
 
 def code_fingerprint():
     """SHA-256 (first 16 hex digits) over the path and bytes of every .py and .json file of the
-    installed pipeline package, in path order."""
+    installed pipeline package and of the report page's .html, .css and .js files, in path order."""
     package = Path(pipeline.__file__).parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+        if path.is_file() and path.suffix in (".py", ".json", ".html", ".css", ".js") and "__pycache__" not in path.parts:
             digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
             digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager, ft2font
 
-from pipeline import figures, prisma, report
+from pipeline import figures, prisma
 from pipeline.columns import (DEDUP_COLUMNS, PRISMA_BOX, RECORD_COLUMNS, RECORD_ID, SCREEN_COLUMNS, SCREEN_DECISION,
                               SOURCE, STUDY_ID)
 from pipeline.config import Hierarchy, Level, SearchSettings, Settings, Source, TableSpec
+from pipeline.render.svg import inline_svg, svg_refusal
 
 MATH = "$\\x$"
 DOLLARS = "cost $5 to $10"
@@ -71,15 +72,15 @@ def test_bar_labels_legend_and_title_are_drawn_as_written(tmp_path):
         drawn = glyphs_after(svg, label)
         assert dollars_drawn(drawn) == label.count("$"), label
         assert not [glyph for glyph in drawn if "Oblique" in glyph or "Cmmi" in glyph or "STIX" in glyph], label
-    assert report.svg_refusal(svg) is None
-    assert report.inline_svg(svg, "hostile").startswith("<svg")
+    assert svg_refusal(svg) is None
+    assert inline_svg(svg, "hostile").startswith("<svg")
 
 
 def test_pyramid_levels_are_drawn_as_written(tmp_path):
     studies = pd.DataFrame({"study_id": ["s1", "s2"], "evidence_level": ["best", "emerging"]}, dtype=str)
     svg = saved_svg(figures.pyramid(studies, HIERARCHY), tmp_path, "pyramid")
     assert dollars_drawn(glyphs_after(svg, MATH)) == 2  # each line of a text has its own comment
-    assert report.svg_refusal(svg) is None
+    assert svg_refusal(svg) is None
 
 
 def prisma_settings(name: str) -> Settings:
@@ -104,7 +105,7 @@ def test_prisma_source_names_are_drawn_as_written(tmp_path, name):
     drawn = glyphs_after(svg, comment)
     assert dollars_drawn(drawn) == comment.count("$")
     assert not [glyph for glyph in drawn if "Oblique" in glyph]
-    assert report.svg_refusal(svg) is None
+    assert svg_refusal(svg) is None
 
 
 def test_a_users_matplotlibrc_cannot_turn_mathtext_or_tex_back_on(tmp_path):

@@ -12,9 +12,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import figures, report
+from pipeline import figures
 from pipeline.config import Hierarchy, Level, TableSpec
 from pipeline.errors import PipelineError
+from pipeline.render.svg import inline_svg, svg_refusal
 
 HARMLESS = ["online = yes", "javascript:alert(1)", "onload=alert(1)", "<script>alert(1)</script>",
             "href=http://evil.example/", "url(http://evil.example/x)", "@import url(x.css)", "<!-- --> ]]>"]
@@ -32,7 +33,7 @@ def chart_svg(tmp_path_factory) -> str:
 
 
 def test_a_harmless_figure_with_script_like_words_in_its_text_is_embedded(chart_svg):
-    body = report.inline_svg(chart_svg, "chart")
+    body = inline_svg(chart_svg, "chart")
     assert body.startswith("<svg")
     for label in HARMLESS:  # each label is still there, as matplotlib's comment (escaped) before its glyphs
         escaped = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("--", "- -")
@@ -83,7 +84,7 @@ def test_a_dangerous_svg_is_refused_with_one_line(chart_svg, old, new, what):
     assert old in chart_svg
     svg = chart_svg.replace(old, new, 1)
     with pytest.raises(PipelineError) as raised:
-        report.inline_svg(svg, "chart")
+        inline_svg(svg, "chart")
     message = raised.value.message
     assert what in message and "\n" not in message
     assert raised.value.where.startswith("figures/chart.svg")
@@ -93,11 +94,11 @@ def test_a_dangerous_svg_is_refused_with_one_line(chart_svg, old, new, what):
 def test_an_entity_bomb_is_refused_before_it_expands():
     laughs = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 12))
     svg = f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY l0 "ha">{laughs}]><svg>&l11;</svg>'
-    assert report.svg_refusal(svg) == (1, "a document type with declarations of its own")
+    assert svg_refusal(svg) == (1, "a document type with declarations of its own")
 
 
 def test_the_line_of_the_refusal_is_the_line_in_the_file(chart_svg):
     lines = chart_svg.splitlines()
     at = next(n for n, text in enumerate(lines, start=1) if "<defs>" in text)
     svg = chart_svg.replace("<defs>", "<script/><defs>", 1)
-    assert report.svg_refusal(svg) == (at, "element <script>")
+    assert svg_refusal(svg) == (at, "element <script>")

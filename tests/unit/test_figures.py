@@ -14,8 +14,8 @@ from matplotlib.patches import Polygon, Rectangle
 
 from pipeline.config import Hierarchy, Level, SearchSettings, Settings, TableSpec
 from pipeline.errors import PipelineError
-from pipeline.figures import (LEVEL_COLOURS, dimension_chart, figures, level_colour, pyramid, save, summary,
-                              text_colour)
+from pipeline.figures import dimension_chart, figures, pyramid, save, summary
+from pipeline.render.charts import LEVEL_COLOURS, level_colour, text_colour
 
 REPO = Path(__file__).resolve().parents[2]
 LEVELS = (Level("best", "Best Practice"), Level("promising", "Promising Practice"),

@@ -15,6 +15,8 @@ from pipeline import cli, config
 from pipeline import columns as col
 from pipeline import report
 from pipeline.errors import PipelineError
+from pipeline.render.page import script_json
+from pipeline.render.svg import inline_svg
 from pipeline.io import write_json, write_table, write_text
 
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
@@ -222,13 +224,13 @@ def test_missing_columns_are_named_with_the_fix(settings, frame_name, missing):
     "</script><script>alert(1)</script>", "<!-- <script>", "a\u2028b\u2029c", "&amp; &lt;", "</SCRIPT >",
 ], ids=["close-and-open", "comment-open", "line-separators", "entities", "upper-case-close"])
 def test_script_json_cannot_close_its_block(value):
-    text = report.script_json({"title": value, "list": [value]})
+    text = script_json({"title": value, "list": [value]})
     assert not set("<>&\u2028\u2029") & set(text)
     assert json.loads(text) == {"title": value, "list": [value]}
 
 
 def test_inline_svg_strips_prolog_and_prefixes_ids():
-    body = report.inline_svg(SVG, "table2_methodology")
+    body = inline_svg(SVG, "table2_methodology")
     assert body.startswith("<svg") and "<metadata>" not in body and "dc:date" not in body
     assert 'id="fig-table2_methodology-DejaVuSans-41"' in body
     assert 'xlink:href="#fig-table2_methodology-DejaVuSans-41"' in body
@@ -246,14 +248,14 @@ def test_inline_svg_strips_prolog_and_prefixes_ids():
 ], ids=["script", "event-handler", "foreign-object", "external-link", "not-svg"])
 def test_inline_svg_refuses_active_content(svg, message):
     with pytest.raises(PipelineError, match=re.escape(message)) as raised:
-        report.inline_svg(svg, "chart")
+        inline_svg(svg, "chart")
     assert raised.value.where.startswith("figures/chart.svg")
     assert "regenerate the figures" in raised.value.message
 
 
 def test_inline_svg_refuses_odd_figure_names():
     with pytest.raises(PipelineError, match=r"figures/a\"b\.svg: figure name 'a\"b' has characters other than"):
-        report.inline_svg(SVG, 'a"b')
+        inline_svg(SVG, 'a"b')
 
 
 # --- the command line ------------------------------------------------------------------------
