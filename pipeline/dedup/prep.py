@@ -42,7 +42,7 @@ PMID = "pmid_digits"  # the PubMed ID, digits only; "" when none
 DOI_STEM = "doi_stem"  # see doi_stem: the DOI without punctuation or a figure / table suffix
 COCHRANE = "cochrane"  # a Cochrane review's number ("cd009270") from its DOI or pages, else ""
 KIND = "kind"  # conference | journal_article | "" (any other or unknown entry type)
-THESIS = "thesis"  # True for a thesis (see thesis_of)
+THESIS = "thesis"  # True for a thesis: its entry type, or a degree named as its journal, volume or issue
 MEETING_ABSTRACT = "meeting_abstract"  # "abstract" when the record looks like a meeting abstract, else ""
 NOTICE = "notice"  # "" for an article; erratum | retraction | comment | reply for a notice about one
 NOTICE_TITLE = "notice_title"  # an erratum's title without its "Erratum to:" (see notice_title), else ""
@@ -500,14 +500,11 @@ def kind_of(entry_type: str) -> str:
 _DEGREE = re.compile(r"\b(?:ph ?d|dphil|doctoral|dissertation|thesis|theses|master s|msc|m sc|m phil)\b")
 
 
-def thesis_of(entry_type: str, journal: str, volume: str, issue: str) -> bool:
-    """Whether a record is a thesis: its entry type, or a degree named in its journal, volume or
-    issue cell ("Ph.D." as the volume of a PsycINFO thesis). Dissertation Abstracts, which prints
-    a thesis's abstract as a journal does, is not a thesis."""
-    if (entry_type or "").strip().lower() == "thesis":
-        return True
-    text = fold(f"{journal} {volume} {issue}")
-    return bool(_DEGREE.search(text)) and "abstracts" not in text
+def names_degree(text: str) -> bool:
+    """Whether a journal, volume or issue cell names a degree or a thesis ("Ph.D.", "Doctoral
+    dissertation"); Dissertation Abstracts, which prints a thesis's abstract as a journal does, does not."""
+    folded = fold(text)
+    return bool(_DEGREE.search(folded)) and "abstracts" not in folded
 
 
 _PROTOCOL = re.compile(r"\b(?:study|trial|review|research|evaluation) protocol\b|\bprotocol (?:for|of) an?\b|"
@@ -633,7 +630,10 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         PMID: _map_unique(records[col.PMID], pmid_value),
         COCHRANE: _map_rows(records, [col.DOI, col.PAGES, col.JOURNAL], _cochrane_cells),
         KIND: _map_unique(records[col.ENTRY_TYPE], kind_of),
-        THESIS: _map_rows(records, [col.ENTRY_TYPE, col.JOURNAL, col.VOLUME, col.ISSUE], thesis_of).astype(bool),
+        THESIS: ((records[col.ENTRY_TYPE].str.strip().str.lower() == "thesis").to_numpy()
+                 | _map_unique(records[col.JOURNAL], names_degree).astype(bool)
+                 | _map_unique(records[col.VOLUME], names_degree).astype(bool)
+                 | _map_unique(records[col.ISSUE], names_degree).astype(bool)),
         MEETING_ABSTRACT: _map_rows(records, [col.ENTRY_TYPE, col.JOURNAL, col.VOLUME, col.ISSUE, col.PAGES],
                                     meeting_abstract),
         NOTICE: _map_rows(records, [col.TITLE, col.PUBLICATION_TYPES], notice_kind),

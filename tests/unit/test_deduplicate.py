@@ -19,7 +19,7 @@ from pipeline.dedup.block import MAX_BLOCK, WINDOW, candidate_pairs
 from pipeline.dedup.match import RULES, apply_rules, pair_features
 from pipeline.dedup.prep import (PREP_COLUMNS, alternative_title, doi_value, meeting_abstract, notice_kind,
                                   page_end_of, page_start_of, pages_as_date, pages_damaged, part_number, prep, protocol_of, supplement_of,
-                                  match_title, notice_title, thesis_of, venues_agree, volume_value)
+                                  match_title, names_degree, notice_title, venues_agree, volume_value)
 from pipeline.deduplicate import (PAIR_COLUMNS, STANDALONE_COLUMNS, STUDY_COLUMNS, deduplicate, is_benchmark_table,
                                   records_from_benchmark, standalone, summary, validate_duplicate_decisions)
 from pipeline.errors import CheckError, DecisionError, PipelineError
@@ -453,15 +453,14 @@ def test_doi_value(doi: str, expected: str) -> None:
     assert doi_value(doi) == expected
 
 
-@pytest.mark.parametrize(("entry_type", "journal", "volume", "expected"), [
-    ("thesis", "", "", True),
-    ("journal_article", "", "Ph.D.", True),
-    ("journal_article", "Doctoral dissertation, University of Oslo", "", True),
-    ("journal_article", "Dissertation Abstracts International: Section B", "69", False),
-    ("journal_article", "Stroke", "41", False),
-], ids=["entry_type", "degree_as_volume", "degree_as_journal", "dissertation_abstracts", "article"])
-def test_thesis_of(entry_type: str, journal: str, volume: str, expected: bool) -> None:
-    assert thesis_of(entry_type, journal, volume, "") is expected
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("Ph.D.", True),
+    ("Doctoral dissertation, University of Oslo", True),
+    ("Dissertation Abstracts International: Section B", False),
+    ("Stroke", False),
+], ids=["degree_as_volume", "degree_as_journal", "dissertation_abstracts", "journal"])
+def test_names_degree(cell: str, expected: bool) -> None:
+    assert names_degree(cell) is expected
 
 
 @pytest.mark.parametrize(("title", "notice", "expected"), [
