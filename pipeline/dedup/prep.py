@@ -218,9 +218,15 @@ def pages_as_date(pages: str) -> bool:
     return bool(_MONTH_FIRST.match(pages or "") or _DAY_FIRST.match(pages or ""))
 
 
+# the length of a thesis or book given where its pages would be ("215 p", "xii, 240 pp.")
+_PAGE_COUNT = re.compile(r"^\s*(?:[ivxlcdm]+\s*,\s*)?\d+\s+(?:p|pp|pages?)\.?\s*$", re.IGNORECASE)
+
+
 def pages_damaged(pages: str, page_start: str, year: str) -> bool:
     """Whether a record's pages are evidently not its pages, and so evidence of nothing: the
-    publication year given as the page ("2013" in a 2013 record)."""
+    publication year given as the page ("2013" in a 2013 record), or a count of pages ("62 p")."""
+    if _PAGE_COUNT.match(pages or ""):
+        return True
     first = (page_start or "").strip() or (_FIRST_PAGE.match(pages or "") or [None, ""])[1] or ""
     found = _YEAR.search(year or "")
     return bool(found) and first.strip() == found.group(1)

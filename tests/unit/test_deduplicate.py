@@ -408,8 +408,10 @@ def test_page_start_of(page_start: str, pages: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("pages", "page_start", "year", "damaged"), [
     ("2013", "2013", "2013", True), ("2013-2020", "", "2013", True), ("2013", "2013", "2012", False),
-    ("23-30", "23", "2013", False), ("May", "", "", False),
-], ids=["year_as_page", "year_as_range", "page_2013", "range", "word"])
+    ("23-30", "23", "2013", False), ("May", "", "", False), ("215 p", "", "2011", True),
+    ("xii, 240 pp.", "", "", True), ("275P", "", "2015", False),
+], ids=["year_as_page", "year_as_range", "page_2013", "range", "word", "page_count", "roman_and_page_count",
+        "poster_number"])
 def test_pages_damaged(pages: str, page_start: str, year: str, damaged: bool) -> None:
     assert pages_damaged(pages, page_start, year) == damaged
 
