@@ -40,6 +40,7 @@ SAME_COCHRANE = "same_cochrane"  # the same Cochrane review number (prep.COCHRAN
 SAME_KEY = "same_key"
 REF_KEY = "ref_key"  # the record_key is a ref: key (title + first author + year), not a DOI or PMID
 SAME_FIRST_AUTHOR = "same_first_author"  # see first_authors_agree
+AUTHOR_CONFLICT = "author_conflict"  # both first authors known and not the same person (see first_authors_agree)
 SAME_AUTHOR_SET = "same_author_set"  # the same two or more authors' family names, in any order (prep.AUTHOR_SET)
 TITLE_INSIDE = "title_inside"  # the shorter title, of at least TITLE_INSIDE_WORDS words, is whole words of the longer
 # rapidfuzz partial_ratio (the shorter title inside the longer); costly, so computed only for
@@ -58,6 +59,7 @@ YEAR_GAP = "year_gap"  # -1 when either year is unknown
 VOLUME_CONFLICT = "volume_conflict"
 PAGE_CONFLICT = "page_conflict"
 SAME_ISSUE_OF_JOURNAL = "same_issue_of_journal"
+SAME_JOURNAL = "same_journal"  # both journal names known and one venue (prep.venues_agree)
 # same volume, issues both plain numbers and different, and not the same numbered first page
 # (roman front-matter pages restart in every issue)
 ISSUE_CONFLICT = "issue_conflict"
@@ -68,9 +70,21 @@ NOTICE_CONFLICT = "notice_conflict"
 VENUE_CONFLICT = "venue_conflict"
 KIND_CONFLICT = "kind_conflict"  # one a conference paper, the other a journal article
 ABSTRACT_CONFLICT = "abstract_conflict"  # one looks like a meeting abstract (prep.MEETING_ABSTRACT), the other not
+# an abstract conflict in which the years differ and the other record gives a volume or page of its
+# own: an abstract presented one year, the paper published the next (perhaps in the same journal)
+ABSTRACT_OTHER_YEAR = "abstract_other_year"
+THESIS_CONFLICT = "thesis_conflict"  # one record is a thesis (prep.THESIS), the other not
 PART_CONFLICT = "part_conflict"
 PROTOCOL_CONFLICT = "protocol_conflict"  # one title announces a study protocol, the other does not
 TITLE_MISSING = "title_missing"
+# rapidfuzz ratio of an erratum's title without its "Erratum to" (prep.NOTICE_TITLE) and the other
+# record's title, when one record is an erratum and the other an article; 0 elsewhere
+ERRATUM_TITLE_SCORE = "erratum_title_score"
+EITHER_NOTICE = "either_notice"  # either record is a notice (erratum, retraction, comment, reply)
+EITHER_ABSTRACT = "either_abstract"  # either record looks like a meeting abstract
+SAME_NUMBERED_ISSUE = "same_numbered_issue"  # same journal name, volume and issue number (digits)
+SHORT_ITEMS = "short_items"  # both records give a numbered first page and at most one more page
+PAGE_COUNTS_AGREE = "page_counts_agree"  # both records give a page range, as long as each other's give or take a page
 TITLE_WEAK = "title_weak"  # either title says too little to identify a work ("Reply", "Editorial"; prep.TITLE_WEAK)
 HUMAN_SAME = "human_same"
 HUMAN_DIFFERENT = "human_different"
@@ -92,7 +106,9 @@ class Rule:
     """A named decision: ``test`` marks the pairs it applies to, ``outcome`` is what they get.
 
     ``veto`` rules are the explicit non-duplicate rules; ``human`` marks the rules that carry a
-    reviewer's decision (which automatic vetoes cannot override).
+    reviewer's decision (which automatic vetoes cannot override); ``link`` marks the rules that join
+    a linked report of one study (an erratum and its article, one article printed twice): the two
+    records get one study_id like duplicates, the rule (``linked_*``) saying which link it is.
     """
 
     id: str
@@ -101,6 +117,7 @@ class Rule:
     description: str
     veto: bool = False
     human: bool = False
+    link: bool = False  # joins a linked report (an erratum, a reprint) to its study rather than a copy
 
 
 def _values(features: pd.DataFrame, name: str) -> np.ndarray:
@@ -120,15 +137,22 @@ def _no_venue_conflict(features: pd.DataFrame) -> np.ndarray:
     return ~_values(features, VOLUME_CONFLICT) & ~_values(features, PAGE_CONFLICT)
 
 
+def _venue_holds(features: pd.DataFrame) -> np.ndarray:
+    """No conflicting journal names, or a volume or first page that the two records share: the same
+    title and authors in two journals is one abstract presented at two meetings, unless the
+    citation says that the names are one journal's (a translated or a book series' name)."""
+    return ~_values(features, VENUE_CONFLICT) | _values(features, SAME_VOLUME) | _values(features, SAME_PAGE)
+
+
 def _title_author_year(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
     return (_title_at_least(features, settings.title_duplicate) & ~_values(features, TITLE_WEAK)
             & _values(features, SAME_FIRST_AUTHOR)
-            & _years_agree(features, settings) & _no_venue_conflict(features))
+            & _years_agree(features, settings) & _no_venue_conflict(features) & _venue_holds(features))
 
 
 def _same_record_key(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
     content_key_holds = (~_values(features, TITLE_MISSING) & ~_values(features, TITLE_WEAK)
-                         & _no_venue_conflict(features))
+                         & _no_venue_conflict(features) & _venue_holds(features))
     return _values(features, SAME_KEY) & (~_values(features, REF_KEY) | content_key_holds)
 
 
@@ -154,7 +178,10 @@ def _same_doi(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
                        & _values(features, SAME_LAST_PAGE)))
     same_abstract = _title_at_least(features, settings.title_duplicate) & same_author
     citation_conflict = _values(features, VENUE_CONFLICT) & _values(features, PAGE_CONFLICT)
-    return (_values(features, SAME_DOI) & ~_values(features, TITLE_MISSING) & ~citation_conflict
+    # two first authors, one title nearly: the pro and the con of a debate under a supplement's DOI
+    authors_hold = (~_values(features, AUTHOR_CONFLICT) | _title_at_least(features, SAME_TITLE)
+                    | _values(features, SAME_PAGE))
+    return (_values(features, SAME_DOI) & ~_values(features, TITLE_MISSING) & ~citation_conflict & authors_hold
             & ((~_values(features, PAGE_CONFLICT) & titles_agree) | same_abstract))
 
 
@@ -168,6 +195,33 @@ def _title_inside(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray
     return (_values(features, TITLE_INSIDE) & _title_at_least(features, settings.title_maybe)
             & _values(features, SAME_FIRST_AUTHOR) & (_values(features, YEAR_GAP) == 0)
             & _values(features, SAME_VENUE_VOLUME) & ~_values(features, PAGE_CONFLICT))
+
+
+def _linked_erratum(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    return ((_values(features, ERRATUM_TITLE_SCORE) >= SAME_TITLE) & _values(features, SAME_FIRST_AUTHOR)
+            & ~_values(features, SAME_DOI)
+            & _values(features, SAME_NUMBERED_ISSUE) & (_values(features, YEAR_GAP) == 0))
+
+
+def _reports_agree(features: pd.DataFrame) -> np.ndarray:
+    """The same title (a title that says something) and the same two or more authors, both records
+    articles (no notice, no meeting abstract, no thesis) with no part, protocol or number conflict."""
+    return (_title_at_least(features, SAME_TITLE) & ~_values(features, TITLE_WEAK) & _values(features, SAME_AUTHOR_SET)
+            & ~_values(features, EITHER_NOTICE) & ~_values(features, PART_CONFLICT)
+            & ~_values(features, PROTOCOL_CONFLICT) & ~_values(features, NUMBERS_CONFLICT)
+            & ~_values(features, THESIS_CONFLICT))
+
+
+def _linked_reprint(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    return (_reports_agree(features) & ~_values(features, EITHER_ABSTRACT) & _values(features, VOLUME_CONFLICT)
+            & ~_values(features, SAME_DOI)
+            & _values(features, SAME_JOURNAL) & (_values(features, YEAR_GAP) >= 0) & (_values(features, YEAR_GAP) <= 1)
+            & _values(features, PAGE_CONFLICT) & _values(features, PAGE_COUNTS_AGREE))
+
+
+def _linked_abstract_in_issue(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
+    return (_reports_agree(features) & _values(features, SAME_NUMBERED_ISSUE) & (_values(features, YEAR_GAP) == 0)
+            & _values(features, PAGE_CONFLICT) & _values(features, SHORT_ITEMS))
 
 
 def _same_page_range(features: pd.DataFrame, settings: DedupSettings) -> np.ndarray:
@@ -189,6 +243,14 @@ RULES: tuple[Rule, ...] = (
          "the same Cochrane review number (CD009270 in the DOI or pages) and title (>= title_maybe "
          "with the same first author, else the same title): versions of one review (.pub2, .pub3), "
          "whatever their years, a subtitle reworded included; a version retitled is a new review"),
+    Rule("linked_erratum", PairOutcome.DUPLICATE, _linked_erratum,
+         "linked report: an erratum (its own DOI, if any) whose title is the other record's after its "
+         "'Erratum to' (ratio >= 99), same first author, printed in the same journal, volume and issue (numbered) and "
+         "year as the article it corrects; joined to the article's study, not a copy of it", link=True),
+    Rule("linked_reprint", PairOutcome.DUPLICATE, _linked_reprint,
+         "linked report: one article printed twice by one journal, in two volumes at most a year apart "
+         "(not under one DOI): the same title (ratio >= 99), the same two or more authors, page ranges as "
+         "long as each other's give or take a page and starting on other pages, neither a notice, abstract or thesis", link=True),
     Rule("different_doi", PairOutcome.DISTINCT, lambda f, s: _values(f, DOI_CONFLICT),
          "both records have a DOI, the DOIs differ beyond punctuation, a figure / table suffix or "
          "characters appended to one, and the citations differ (not the same volume, issue, page range, "
@@ -215,6 +277,10 @@ RULES: tuple[Rule, ...] = (
     Rule("same_doi_disagreement", PairOutcome.MAYBE, lambda f, s: _values(f, SAME_DOI),
          "same DOI but titles, first author or first page disagree (a DOI shared by a supplement of "
          "abstracts, or a wrong DOI)"),
+    Rule("linked_abstract_in_issue", PairOutcome.DUPLICATE, _linked_abstract_in_issue,
+         "linked report: one abstract printed twice in one issue (in two sessions): the same title "
+         "(ratio >= 99), the same two or more authors, the same journal, volume, issue number and year, "
+         "each record a numbered item of one or two pages, on other pages, neither a notice or thesis", link=True),
     Rule("different_volume_and_pages", PairOutcome.DISTINCT,
          lambda f, s: _values(f, VOLUME_CONFLICT) & _values(f, PAGE_CONFLICT),
          "different volume and different first page (an abstract and the full paper, a reprint)", veto=True),
@@ -230,9 +296,13 @@ RULES: tuple[Rule, ...] = (
          lambda f, s: _values(f, KIND_CONFLICT) & _values(f, VENUE_CONFLICT),
          "one is a conference paper or abstract, the other a journal article, in another venue", veto=True),
     Rule("meeting_abstract_vs_article", PairOutcome.DISTINCT,
-         lambda f, s: _values(f, ABSTRACT_CONFLICT) & _values(f, VENUE_CONFLICT),
+         lambda f, s: _values(f, ABSTRACT_CONFLICT) & (_values(f, VENUE_CONFLICT) | _values(f, ABSTRACT_OTHER_YEAR)),
          "one looks like a meeting abstract (a conference or supplement issue, a one-page item) and the "
-         "other not, in another venue", veto=True),
+         "other not, in another venue, or in another year with a volume or page of its own (the paper "
+         "that followed the abstract)", veto=True),
+    Rule("thesis_vs_other", PairOutcome.DISTINCT, lambda f, s: _values(f, THESIS_CONFLICT),
+         "one record is a thesis (its entry type, or a degree named as its journal or volume: 'Ph.D.') "
+         "and the other not: its Dissertation Abstracts entry, or a paper drawn from it", veto=True),
     Rule("different_venue_and_year", PairOutcome.DISTINCT,
          lambda f, s: _values(f, VENUE_CONFLICT) & (_values(f, YEAR_GAP) > 0),
          "different journals (not abbreviations of one another) and different years: an abstract presented "
@@ -426,6 +496,44 @@ def _range_cut_short(text_a: np.ndarray, text_b: np.ndarray, first_a: np.ndarray
     return cut
 
 
+def _page_counts_agree(first_a: np.ndarray, last_a: np.ndarray, first_b: np.ndarray,
+                       last_b: np.ndarray) -> np.ndarray:
+    """Whether both records give a numbered page range and the two ranges are as long as each other
+    give or take a page (one text set twice)."""
+    ranged = (np.strings.isdigit(_text(first_a)) & np.strings.isdigit(_text(first_b))
+              & (last_a != "") & (last_b != ""))
+    agree = np.zeros(len(first_a), dtype=bool)
+    wanted = np.flatnonzero(ranged)
+    if len(wanted):
+        count_a = last_a[wanted].astype(np.int64) - first_a[wanted].astype(np.int64)
+        count_b = last_b[wanted].astype(np.int64) - first_b[wanted].astype(np.int64)
+        agree[wanted] = np.abs(count_a - count_b) <= 1
+    return agree
+
+
+def _short_item(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Whether a record is a numbered item of one or two pages ("e3", "e8-e9")."""
+    numbered = np.strings.isdigit(_text(first))
+    short = numbered & (last == "")
+    ranged = np.flatnonzero(numbered & (last != ""))
+    short[ranged] = last[ranged].astype(np.int64) - first[ranged].astype(np.int64) <= 1
+    return short
+
+
+def _erratum_title_scores(erratum_title_a: np.ndarray, erratum_title_b: np.ndarray, title_a: np.ndarray,
+                          title_b: np.ndarray, notice_a: np.ndarray, notice_b: np.ndarray) -> np.ndarray:
+    """Per pair of an erratum and an article, the ratio of the erratum's title without its 'Erratum
+    to' and the article's title; 0 for every other pair."""
+    scores = np.zeros(len(title_a), dtype=np.float64)
+    for erratum, other, notice, other_notice in ((erratum_title_a, title_b, notice_a, notice_b),
+                                                 (erratum_title_b, title_a, notice_b, notice_a)):
+        wanted = np.flatnonzero((erratum != "") & (notice == "erratum") & (other_notice == "") & (other != ""))
+        if len(wanted):
+            scores[wanted] = process.cpdist(erratum[wanted].tolist(), other[wanted].tolist(), scorer=fuzz.ratio,
+                                            dtype=np.float64)
+    return scores
+
+
 def _is_doi_number(pages: np.ndarray, dois: np.ndarray) -> np.ndarray:
     """Whether a first page is the article number its DOI ends with (at least four digits:
     "106482" of 10.1016/j.chb.2020.106482)."""
@@ -497,11 +605,23 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
     kind_a, kind_b = sides(p.KIND)
     abstract_a, abstract_b = sides(p.MEETING_ABSTRACT)
     cochrane_a, cochrane_b = sides(p.COCHRANE)
+    thesis_a, thesis_b = sides(p.THESIS)
     pmid_a, pmid_b = sides(p.PMID)
     issue_known_same = ~_both(issue_a, issue_b) | (issue_a == issue_b)
     same_first_author = first_authors_agree(family_a, family_b, name_a, name_b)
     set_a, set_b = sides(p.AUTHOR_SET)
     last_page_conflict = _both(end_a, end_b) & (end_a != end_b)
+    same_journal = _both(journal_a, journal_b) & ~venue_conflict
+    same_numbered_issue = (same_journal & same_volume & (issue_a == issue_b)
+                           & np.strings.isdigit(_text(issue_a)) & np.strings.isdigit(_text(issue_b)))
+    erratum_title_a, erratum_title_b = sides(p.NOTICE_TITLE)
+    erratum_title_score = _erratum_title_scores(erratum_title_a, erratum_title_b, title_a, title_b,
+                                                notice_a, notice_b)
+    # the same page range in one volume is one item, whatever marks one record as an abstract
+    # ("Acta Neurochir Suppl 100" / "Acta Neurochir (Wien), Supplement. 100", a book series)
+    abstract_conflict = (abstract_a != abstract_b) & ~(same_page & same_last_page & ~volume_conflict)
+    cited_a, cited_b = (volume_a != "") | (page_a != ""), (volume_b != "") | (page_b != "")
+    article_cited = np.where(abstract_a != "", cited_b, cited_a)
     # the same article under two DOIs (a publisher's old and new DOI, a mistyped one): one volume, issue,
     # first page and year, and either the same page range and a similar title (or one inside the other:
     # "Clinical review 138: ..."), or the same title and first author and no other last page
@@ -525,6 +645,7 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         SAME_KEY: _both(key_a, key_b) & (key_a == key_b),
         REF_KEY: np.strings.startswith(_text(key_a), "ref:"),
         SAME_FIRST_AUTHOR: same_first_author,
+        AUTHOR_CONFLICT: _both(family_a, family_b) & ~same_first_author,
         SAME_AUTHOR_SET: _both(set_a, set_b) & (set_a == set_b),
         TITLE_INSIDE: _title_inside_other(title_a, title_b, ~missing & same_first_author & (year_a == year_b)),
         TITLE_PARTIAL: partial,
@@ -537,6 +658,13 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         YEAR_GAP: np.where((year_a >= 0) & (year_b >= 0), np.abs(year_a - year_b), -1),
         VOLUME_CONFLICT: volume_conflict,
         PAGE_CONFLICT: page_conflict,
+        ERRATUM_TITLE_SCORE: erratum_title_score,
+        EITHER_NOTICE: (notice_a != "") | (notice_b != ""),
+        EITHER_ABSTRACT: (abstract_a != "") | (abstract_b != ""),
+        SAME_JOURNAL: same_journal,
+        SAME_NUMBERED_ISSUE: same_numbered_issue,
+        PAGE_COUNTS_AGREE: _page_counts_agree(page_a, end_a, page_b, end_b),
+        SHORT_ITEMS: _short_item(page_a, end_a) & _short_item(page_b, end_b),
         SAME_ISSUE_OF_JOURNAL: (_both(journal_a, journal_b) & (journal_a == journal_b)
                                 & _both(volume_a, volume_b) & (volume_a == volume_b)
                                 & _both(issue_a, issue_b) & (issue_a == issue_b)),
@@ -548,9 +676,9 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
                                                      & (issue_a == issue_b)),
         VENUE_CONFLICT: venue_conflict,
         KIND_CONFLICT: _both(kind_a, kind_b) & (kind_a != kind_b),
-        # the same page range in one volume is one item, whatever marks one record as an abstract
-        # ("Acta Neurochir Suppl 100" / "Acta Neurochir (Wien), Supplement. 100", a book series)
-        ABSTRACT_CONFLICT: (abstract_a != abstract_b) & ~(same_page & same_last_page & ~volume_conflict),
+        ABSTRACT_CONFLICT: abstract_conflict,
+        ABSTRACT_OTHER_YEAR: abstract_conflict & (year_a != year_b) & (year_a >= 0) & (year_b >= 0) & article_cited,
+        THESIS_CONFLICT: thesis_a != thesis_b,
         PART_CONFLICT: _both(part_a, part_b) & (part_a != part_b),
         PROTOCOL_CONFLICT: protocol_a != protocol_b,
         HUMAN_SAME: pd.Series(pair_keys, dtype=object).isin(decision_key_pairs(decisions, SAME)).to_numpy(),

@@ -42,8 +42,10 @@ PMID = "pmid_digits"  # the PubMed ID, digits only; "" when none
 DOI_STEM = "doi_stem"  # see doi_stem: the DOI without punctuation or a figure / table suffix
 COCHRANE = "cochrane"  # a Cochrane review's number ("cd009270") from its DOI or pages, else ""
 KIND = "kind"  # conference | journal_article | "" (any other or unknown entry type)
+THESIS = "thesis"  # True for a thesis: its entry type, or a degree named as its journal, volume or issue
 MEETING_ABSTRACT = "meeting_abstract"  # "abstract" when the record looks like a meeting abstract, else ""
 NOTICE = "notice"  # "" for an article; erratum | retraction | comment | reply for a notice about one
+NOTICE_TITLE = "notice_title"  # an erratum's title without its "Erratum to:" (see notice_title), else ""
 PROTOCOL = "protocol"  # "protocol" when the title announces a study protocol, else ""
 PART = "part"  # the part number a title declares ("Part II" -> "2"), "" when none
 TITLE_NUMBERS = "title_numbers"  # the numbers in the title, sorted and space-joined
@@ -55,7 +57,7 @@ PAGE_RANGE_TEXT = "page_range_text"  # a range's first and last digits as writte
 
 PREP_COLUMNS = [INPUT_ROW, RECORD_ID, RECORD_KEY, TITLE, ALT_TITLE, FAMILY, FIRST_AUTHOR, AUTHOR_SET, YEAR, JOURNAL,
                 VOLUME, ISSUE, PAGE_START, PAGE_END, SUPPLEMENT, DOI, DOI_STEM, PMID, COCHRANE, KIND, MEETING_ABSTRACT,
-                NOTICE, PROTOCOL, PART, TITLE_NUMBERS, TITLE_WEAK, PAGES_AS_DATE,
+                NOTICE, NOTICE_TITLE, PROTOCOL, PART, TITLE_NUMBERS, TITLE_WEAK, PAGES_AS_DATE, THESIS,
                 PAGE_RANGE_TEXT, DOI_ALNUM, DOI_DIGITS]
 
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
@@ -216,9 +218,15 @@ def pages_as_date(pages: str) -> bool:
     return bool(_MONTH_FIRST.match(pages or "") or _DAY_FIRST.match(pages or ""))
 
 
+# the length of a thesis or book given where its pages would be ("215 p", "xii, 240 pp.")
+_PAGE_COUNT = re.compile(r"^\s*(?:[ivxlcdm]+\s*,\s*)?\d+\s+(?:p|pp|pages?)\.?\s*$", re.IGNORECASE)
+
+
 def pages_damaged(pages: str, page_start: str, year: str) -> bool:
     """Whether a record's pages are evidently not its pages, and so evidence of nothing: the
-    publication year given as the page ("2013" in a 2013 record)."""
+    publication year given as the page ("2013" in a 2013 record), or a count of pages ("62 p")."""
+    if _PAGE_COUNT.match(pages or ""):
+        return True
     first = (page_start or "").strip() or (_FIRST_PAGE.match(pages or "") or [None, ""])[1] or ""
     found = _YEAR.search(year or "")
     return bool(found) and first.strip() == found.group(1)
@@ -318,6 +326,8 @@ def venues_agree(venue_a: str, venue_b: str) -> bool:
         return True
     short, long = sorted((words_a, words_b), key=len)
     position = 0
+    if not (long[0].startswith(short[0]) or short[0].startswith(long[0])):
+        position = len(long)  # a name with words before the other's is another journal's
     for word in short:
         while position < len(long) and not (long[position].startswith(word) or word.startswith(long[position])):
             position += 1
@@ -456,6 +466,17 @@ def notice_kind(title: str, publication_types: str) -> str:
     return ""
 
 
+# the words that announce a correction before the title of the corrected article
+_CORRECTION_LEAD = re.compile(r"^(?:(?:notice of )?(?:errat(?:um|a)|corrigend(?:um|a)|corrections?)\s*(?:to|of|on|for)?\s+)+")
+
+
+def notice_title(title_norm: str, notice: str) -> str:
+    """The title of the article an erratum corrects, as the erratum gives it: its normalised title
+    without the leading "Erratum to", "Corrigendum:", "Correction to" ("" for any other record, and
+    for an erratum whose title is only that)."""
+    return _CORRECTION_LEAD.sub("", title_norm) if notice == "erratum" else ""
+
+
 _MEETING = re.compile(r"\b(?:conference|congress|meeting|symposium|abstracts?|supplements?|suppl)\b")
 _ONE_PAGE = re.compile(r"^\s*([A-Za-z]{0,3}\d+)\s*[-\u2013]+\s*([A-Za-z]{0,3}\d+)\s*$")
 
@@ -479,6 +500,17 @@ def kind_of(entry_type: str) -> str:
     """``conference`` or ``journal_article`` for those entry types, else ""."""
     kind = (entry_type or "").strip().lower()
     return kind if kind in ("conference", "journal_article") else ""
+
+
+# a degree or a thesis named where a journal, volume or issue would be ("Ph.D.", "Doctoral dissertation")
+_DEGREE = re.compile(r"\b(?:ph ?d|dphil|doctoral|dissertation|thesis|theses|master s|msc|m sc|m phil)\b")
+
+
+def names_degree(text: str) -> bool:
+    """Whether a journal, volume or issue cell names a degree or a thesis ("Ph.D.", "Doctoral
+    dissertation"); Dissertation Abstracts, which prints a thesis's abstract as a journal does, does not."""
+    folded = fold(text)
+    return bool(_DEGREE.search(folded)) and "abstracts" not in folded
 
 
 _PROTOCOL = re.compile(r"\b(?:study|trial|review|research|evaluation) protocol\b|\bprotocol (?:for|of) an?\b|"
@@ -604,6 +636,10 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         PMID: _map_unique(records[col.PMID], pmid_value),
         COCHRANE: _map_rows(records, [col.DOI, col.PAGES, col.JOURNAL], _cochrane_cells),
         KIND: _map_unique(records[col.ENTRY_TYPE], kind_of),
+        THESIS: ((records[col.ENTRY_TYPE].str.strip().str.lower() == "thesis").to_numpy()
+                 | _map_unique(records[col.JOURNAL], names_degree).astype(bool)
+                 | _map_unique(records[col.VOLUME], names_degree).astype(bool)
+                 | _map_unique(records[col.ISSUE], names_degree).astype(bool)),
         MEETING_ABSTRACT: _map_rows(records, [col.ENTRY_TYPE, col.JOURNAL, col.VOLUME, col.ISSUE, col.PAGES],
                                     meeting_abstract),
         NOTICE: _map_rows(records, [col.TITLE, col.PUBLICATION_TYPES], notice_kind),
@@ -617,6 +653,7 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
     damaged = _map_rows(records, [col.PAGES, col.PAGE_START, col.YEAR], pages_damaged).astype(bool)
     for name in (PAGE_START, PAGE_END, PAGE_RANGE_TEXT):
         frame[name] = np.where(damaged, "", frame[name]).astype(object)
+    frame[NOTICE_TITLE] = _texts(map(notice_title, frame[TITLE], frame[NOTICE]))
     frame[DOI_STEM] = _map_unique(frame[DOI], doi_stem)
     frame[DOI_ALNUM] = _map_unique(frame[DOI], lambda doi: _NOT_ALPHANUMERIC.sub("", doi))
     frame[DOI_DIGITS] = _map_unique(frame[DOI], doi_digits)

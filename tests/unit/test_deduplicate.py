@@ -19,7 +19,7 @@ from pipeline.dedup.block import MAX_BLOCK, WINDOW, candidate_pairs
 from pipeline.dedup.match import RULES, apply_rules, pair_features
 from pipeline.dedup.prep import (PREP_COLUMNS, alternative_title, doi_value, meeting_abstract, notice_kind,
                                   page_end_of, page_start_of, pages_as_date, pages_damaged, part_number, prep, protocol_of, supplement_of,
-                                  venues_agree, volume_value)
+                                  match_title, names_degree, notice_title, venues_agree, volume_value)
 from pipeline.deduplicate import (PAIR_COLUMNS, STANDALONE_COLUMNS, STUDY_COLUMNS, deduplicate, is_benchmark_table,
                                   records_from_benchmark, standalone, summary, validate_duplicate_decisions)
 from pipeline.errors import CheckError, DecisionError, PipelineError
@@ -408,8 +408,10 @@ def test_page_start_of(page_start: str, pages: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("pages", "page_start", "year", "damaged"), [
     ("2013", "2013", "2013", True), ("2013-2020", "", "2013", True), ("2013", "2013", "2012", False),
-    ("23-30", "23", "2013", False), ("May", "", "", False),
-], ids=["year_as_page", "year_as_range", "page_2013", "range", "word"])
+    ("23-30", "23", "2013", False), ("May", "", "", False), ("215 p", "", "2011", True),
+    ("xii, 240 pp.", "", "", True), ("275P", "", "2015", False),
+], ids=["year_as_page", "year_as_range", "page_2013", "range", "word", "page_count", "roman_and_page_count",
+        "poster_number"])
 def test_pages_damaged(pages: str, page_start: str, year: str, damaged: bool) -> None:
     assert pages_damaged(pages, page_start, year) == damaged
 
@@ -453,6 +455,27 @@ def test_doi_value(doi: str, expected: str) -> None:
     assert doi_value(doi) == expected
 
 
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("Ph.D.", True),
+    ("Doctoral dissertation, University of Oslo", True),
+    ("Dissertation Abstracts International: Section B", False),
+    ("Stroke", False),
+], ids=["degree_as_volume", "degree_as_journal", "dissertation_abstracts", "journal"])
+def test_names_degree(cell: str, expected: bool) -> None:
+    assert names_degree(cell) is expected
+
+
+@pytest.mark.parametrize(("title", "notice", "expected"), [
+    ("Erratum to - How do requirements evolve?", "erratum", "how do requirements evolve"),
+    ('Corrigendum to "Joint planning as governance"', "erratum", "joint planning as governance"),
+    ("Correction: A systematic review of rodent pest research", "erratum", "a systematic review of rodent pest research"),
+    ("Notice of correction to Leveraging IT resources", "erratum", "leveraging it resources"),
+    ("Erratum to - How do requirements evolve?", "", ""),
+], ids=["erratum_to", "corrigendum_quoted", "correction_colon", "notice_of_correction", "not_an_erratum"])
+def test_notice_title(title: str, notice: str, expected: str) -> None:
+    assert notice_title(match_title(title), notice) == expected
+
+
 @pytest.mark.parametrize(("venue_a", "venue_b", "agree"), [
     ("j pharmacol sci", "journal of pharmacological sciences", True),
     ("med clin barc", "medicina clinica", True),
@@ -464,9 +487,11 @@ def test_doi_value(doi: str, expected: str) -> None:
     ("international conference on information systems",
      "proceedings of the 51st hawaii international conference on system sciences", False),
     ("haematologica the hematology journal", "british journal of haematology", False),
+    ("gastroenterology", "united european gastroenterol j", False),
     ("", "anything", True),
 ], ids=["abbreviated", "both_abbreviated", "conference_suffix", "acronym", "acronym_of_prefixes", "year_prefix",
-        "different_journals", "different_conferences", "different_haematology_journals", "unknown"])
+        "different_journals", "different_conferences", "different_haematology_journals", "name_inside_another",
+        "unknown"])
 def test_venues_agree(venue_a: str, venue_b: str, agree: bool) -> None:
     assert venues_agree(venue_a, venue_b) is agree
     assert venues_agree(venue_b, venue_a) is agree
