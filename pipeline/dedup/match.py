@@ -404,8 +404,9 @@ def _venues_conflict(journal_a: np.ndarray, journal_b: np.ndarray) -> np.ndarray
         return conflict
     codes, names = pd.factorize(np.concatenate([journal_a[wanted], journal_b[wanted]]))
     count = len(names)
-    distinct, inverse = np.unique(codes[:len(wanted)].astype(np.int64) * count + codes[len(wanted):],
-                                  return_inverse=True)
+    left, right = codes[:len(wanted)].astype(np.int64), codes[len(wanted):].astype(np.int64)
+    # venues_agree is symmetric, so each unordered pair of names is judged once
+    distinct, inverse = np.unique(np.minimum(left, right) * count + np.maximum(left, right), return_inverse=True)
     agree = np.fromiter((_venues_agree(names[code // count], names[code % count]) for code in distinct.tolist()),
                         dtype=bool, count=len(distinct))
     conflict[wanted] = ~agree[inverse]
