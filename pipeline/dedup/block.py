@@ -29,23 +29,28 @@ WINDOW = 25
 TITLE_WORDS = 4
 
 
+def _words(titles: pd.Series, taken: slice) -> pd.Series:
+    """The ``taken`` words of each title, space-joined."""
+    return pd.Series([" ".join(title.split()[taken]) for title in titles.to_numpy(dtype=object)], index=titles.index,
+                     dtype=object)
+
+
 def _title_head(frame: pd.DataFrame) -> pd.Series:
-    return frame[p.TITLE].map(lambda title: " ".join(title.split()[:TITLE_WORDS]))
+    return _words(frame[p.TITLE], slice(TITLE_WORDS))
 
 
 def _title_tail(frame: pd.DataFrame) -> pd.Series:
-    return frame[p.TITLE].map(lambda title: " ".join(title.split()[-TITLE_WORDS:]))
+    return _words(frame[p.TITLE], slice(-TITLE_WORDS, None))
 
 
 def _either_title_head(frame: pd.DataFrame) -> pd.Series:
     """The title's first words and, for a record with an alternative title, also that title's: a
     record's original-language title meets the other record's title."""
-    heads = _title_head(frame)
-    alternative = frame[p.ALT_TITLE].map(lambda title: " ".join(title.split()[:TITLE_WORDS]))
+    alternative = _words(frame[p.ALT_TITLE], slice(TITLE_WORDS))
     with_alternative = np.flatnonzero(alternative.to_numpy(dtype=object) != "")
     if not len(with_alternative):
         return pd.Series([], dtype=object)
-    return pd.concat([heads, alternative.iloc[with_alternative]])
+    return pd.concat([_title_head(frame), alternative.iloc[with_alternative]])
 
 
 def _family_year(frame: pd.DataFrame) -> pd.Series:
