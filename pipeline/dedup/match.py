@@ -313,8 +313,11 @@ def decision_pairs(frame: pd.DataFrame, decisions: pd.DataFrame | None) -> pd.Da
 
 
 def _numbers_differ(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    left, right = _text(left), _text(right)
-    return np.strings.isdigit(left) & np.strings.isdigit(right) & (left != right)
+    differ = _both(left, right) & (left != right)
+    wanted = np.flatnonzero(differ)  # string functions only where the two differ
+    digits_a, digits_b = _text(left[wanted]), _text(right[wanted])
+    differ[wanted] = np.strings.isdigit(digits_a) & np.strings.isdigit(digits_b)
+    return differ
 
 
 def _number_sets_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -383,8 +386,11 @@ def _title_inside_other(title_a: np.ndarray, title_b: np.ndarray, wanted: np.nda
 def _one_starts_the_other(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Whether one (non-empty) string begins the other: a DOI with characters appended by an export
     ("...2016.01.007" / "...2016.01.00787")."""
-    left, right = _text(left), _text(right)
-    return _both(left, right) & (np.strings.startswith(left, right) | np.strings.startswith(right, left))
+    starts = _both(left, right)
+    wanted = np.flatnonzero(starts & (left != right))  # string functions only where the two differ
+    left, right = _text(left[wanted]), _text(right[wanted])
+    starts[wanted] = np.strings.startswith(left, right) | np.strings.startswith(right, left)
+    return starts
 
 
 def _only_letters_differ(doi_a: np.ndarray, doi_b: np.ndarray, digits_a: np.ndarray,
