@@ -21,7 +21,7 @@ from pipeline import keys
 from pipeline.keys import find_doi, normalize_title
 
 # author names and venues repeat across records (about three folds in five in a large set repeat one)
-fold = lru_cache(maxsize=1 << 17)(keys.fold)
+fold = lru_cache(maxsize=1 << 16)(keys.fold)  # bounded: about 30 MB at most
 
 INPUT_ROW = "input_row"  # the record's row position in the input frame
 RECORD_ID = col.RECORD_ID
