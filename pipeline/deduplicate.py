@@ -181,16 +181,26 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
         records_out = records.drop(columns=[c for c in col.DEDUP_COLUMNS if c in records.columns]).copy()
         for name in col.DEDUP_COLUMNS:
             records_out[name] = dedup[name].to_numpy(dtype=object)
+        # positions follow record_id (prep sorts by it and ids are unique), so sorting the pairs by
+        # positions sorts them by record ids without comparing strings
+        by_ids = np.lexsort((decided[POS_B].to_numpy(), decided[POS_A].to_numpy()))
+        decided = decided.iloc[by_ids]
         pairs = pd.DataFrame({
             RECORD_ID_A: record_ids[decided[POS_A].to_numpy()],
             RECORD_ID_B: record_ids[decided[POS_B].to_numpy()],
             KEY_A: decided[KEY_A].to_numpy(),
             KEY_B: decided[KEY_B].to_numpy(),
-            TITLE_SCORE: [f"{score:.1f}" for score in np.round(decided[TITLE_SCORE].to_numpy(dtype=float), 1)],
+            TITLE_SCORE: _one_decimal(decided[TITLE_SCORE].to_numpy(dtype=float)),
             OUTCOME: decided[OUTCOME].to_numpy(),
             RULE: decided[RULE].to_numpy(),
-        }, columns=PAIR_COLUMNS).sort_values([RECORD_ID_A, RECORD_ID_B], kind="stable").reset_index(drop=True)
+        }, columns=PAIR_COLUMNS)
         return records_out, pairs, studies(ordered, clusters.label, study, kept, filled_by_field)
+
+
+def _one_decimal(scores: np.ndarray) -> np.ndarray:
+    """Scores as text with one decimal, each distinct rounded score formatted once."""
+    distinct, inverse = np.unique(np.round(scores, 1), return_inverse=True)
+    return np.array([f"{score:.1f}" for score in distinct], dtype=object)[inverse.reshape(-1)]
 
 
 PREP_CHUNK = 50_000  # at most this many records prepared at a time (progress; the per-step arrays stay small)
@@ -312,6 +322,8 @@ def summary(records_out: pd.DataFrame, pairs: pd.DataFrame) -> str:
 # --- bib-dedupe benchmark sets --------------------------------------------------------------
 
 BENCHMARK_COLUMNS = {"ID", "title", "author", "year"}
+BENCHMARK_READ = ("ID", "ENTRYTYPE", "author", "year", "title", "journal", "booktitle", "volume", "number", "issue",
+                  "pages", "doi", "abstract")  # the columns records_from_benchmark reads
 BENCHMARK_ENTRY_TYPES = {"article": "journal_article", "inproceedings": "conference", "book": "book",
                          "incollection": "chapter", "inbook": "chapter", "phdthesis": "thesis",
                          "mastersthesis": "thesis", "techreport": "report"}
@@ -363,10 +375,13 @@ def records_from_benchmark(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     if missing:
         raise PipelineError(f"benchmark table lacks column(s) {', '.join(missing)}", where=source,
                             fix="use records_pre_merged.csv from a bib-dedupe data set")
-    text = frame.fillna("").astype(str)
+    empty = pd.Series("", index=frame.index, dtype=object)
+    # each column read once, its cells stripped (a list comprehension: pandas' .str is slower on objects)
+    stripped = {name: pd.Series([str(value).strip() for value in frame[name].fillna("").to_numpy(dtype=object)],
+                                index=frame.index, dtype=object) for name in BENCHMARK_READ if name in frame.columns}
 
     def column(name: str) -> pd.Series:
-        return text[name].str.strip() if name in text.columns else pd.Series("", index=text.index, dtype=object)
+        return stripped.get(name, empty)
 
     authors = column("author").map(_benchmark_authors)
     bounds = column("pages").map(_page_bounds)
@@ -374,10 +389,10 @@ def records_from_benchmark(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     doi = column("doi").map(find_doi)
     keys = [record_key(doi=d, title=t, first_family=p.first_family(a), year=y)
             for d, t, a, y in zip(doi, column("title"), authors, years)]
-    out = pd.DataFrame({name: "" for name in col.RECORD_COLUMNS}, index=text.index)
+    out = pd.DataFrame({name: "" for name in col.RECORD_COLUMNS}, index=frame.index)
     out = out.assign(**{
         col.RECORD_ID: source + ":" + column("ID"), col.RECORD_KEY: keys, col.SOURCE: source,
-        col.LINE: [str(n + 2) for n in range(len(text))], col.FORMAT: "csv",
+        col.LINE: [str(n + 2) for n in range(len(frame))], col.FORMAT: "csv",
         col.ENTRY_TYPE: column("ENTRYTYPE").str.lower().map(BENCHMARK_ENTRY_TYPES).fillna("other"),
         col.TITLE: column("title"), col.AUTHORS: authors,
         col.YEAR: years, col.JOURNAL: column("journal").where(column("journal") != "", column("booktitle")),

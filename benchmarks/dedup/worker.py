@@ -29,9 +29,9 @@ def clusters_ours(records: pd.DataFrame, name: str) -> list[list[str]]:
 
     prefix = f"{name}:"
     records_out = deduplicate(records_from_benchmark(records, name), DedupSettings())[0]
-    ids = records_out["record_id"].str.removeprefix(prefix)
-    groups = ids.groupby(records_out["study_id"].to_numpy()).agg(sorted)
-    return sorted(group for group in groups.tolist() if len(group) > 1)
+    shared = records_out["study_id"].duplicated(keep=False).to_numpy()  # only studies of two or more records
+    ids = records_out["record_id"][shared].str.removeprefix(prefix)
+    return sorted(ids.groupby(records_out["study_id"][shared].to_numpy()).agg(sorted).tolist())
 
 
 def clusters_bib_dedupe(records: pd.DataFrame, name: str) -> list[list[str]]:

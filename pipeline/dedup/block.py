@@ -29,23 +29,28 @@ WINDOW = 25
 TITLE_WORDS = 4
 
 
+def _words(titles: pd.Series, taken: slice) -> pd.Series:
+    """The ``taken`` words of each title, space-joined."""
+    return pd.Series([" ".join(title.split()[taken]) for title in titles.to_numpy(dtype=object)], index=titles.index,
+                     dtype=object)
+
+
 def _title_head(frame: pd.DataFrame) -> pd.Series:
-    return frame[p.TITLE].map(lambda title: " ".join(title.split()[:TITLE_WORDS]))
+    return _words(frame[p.TITLE], slice(TITLE_WORDS))
 
 
 def _title_tail(frame: pd.DataFrame) -> pd.Series:
-    return frame[p.TITLE].map(lambda title: " ".join(title.split()[-TITLE_WORDS:]))
+    return _words(frame[p.TITLE], slice(-TITLE_WORDS, None))
 
 
 def _either_title_head(frame: pd.DataFrame) -> pd.Series:
     """The title's first words and, for a record with an alternative title, also that title's: a
     record's original-language title meets the other record's title."""
-    heads = _title_head(frame)
-    alternative = frame[p.ALT_TITLE].map(lambda title: " ".join(title.split()[:TITLE_WORDS]))
+    alternative = _words(frame[p.ALT_TITLE], slice(TITLE_WORDS))
     with_alternative = np.flatnonzero(alternative.to_numpy(dtype=object) != "")
     if not len(with_alternative):
         return pd.Series([], dtype=object)
-    return pd.concat([heads, alternative.iloc[with_alternative]])
+    return pd.concat([_title_head(frame), alternative.iloc[with_alternative]])
 
 
 def _family_year(frame: pd.DataFrame) -> pd.Series:
@@ -68,6 +73,13 @@ BLOCKING_KEYS: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("volume_page_year", _volume_page_year),
     ("cochrane", lambda frame: frame[p.COCHRANE]),
 )
+
+
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by sorting: numpy 2's ``unique`` hashes, which is many times slower on
+    millions of integers."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
 
 
 def _pairs_windowed(members: np.ndarray, titles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +111,7 @@ def block_pairs(frame: pd.DataFrame, key: pd.Series) -> tuple[np.ndarray, np.nda
     titles = frame[p.TITLE].to_numpy(dtype=object)
     firsts: list[np.ndarray] = [np.array([], dtype=np.int64)]
     seconds: list[np.ndarray] = [np.array([], dtype=np.int64)]
-    for size in np.unique(sizes[sizes > 1]):
+    for size in sorted_distinct(sizes[sizes > 1]):
         blocks = np.flatnonzero(sizes == size)
         if size <= MAX_BLOCK:
             matrix = members[starts[blocks][:, None] + np.arange(size)]
@@ -124,5 +136,5 @@ def candidate_pairs(frame: pd.DataFrame, forced: pd.DataFrame | None = None) -> 
     seconds = np.concatenate([second for _, second in parts])
     distinct = firsts != seconds
     low, high = np.minimum(firsts, seconds)[distinct], np.maximum(firsts, seconds)[distinct]
-    combined = np.unique(low * size + high)
+    combined = sorted_distinct(low * size + high)
     return pd.DataFrame({POS_A: combined // size, POS_B: combined % size})

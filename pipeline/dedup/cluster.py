@@ -95,7 +95,7 @@ def cluster(size: int, decided: pd.DataFrame) -> tuple[Clusters, pd.DataFrame]:
     forest = _UnionFind(size)
     duplicates = decided[decided[OUTCOME] == PairOutcome.DUPLICATE.value]
     reach = _reach(size, duplicates)
-    is_veto = np.array([RULE_BY_ID[rule].veto for rule in decided[RULE].to_numpy()], dtype=bool)
+    is_veto = decided[RULE].isin([rule.id for rule in RULE_BY_ID.values() if rule.veto]).to_numpy(copy=True)
     is_veto &= reach[decided[POS_A].to_numpy()] == reach[decided[POS_B].to_numpy()]
     vetoes = decided.loc[is_veto]
     for left, right, rule in zip(vetoes[POS_A].to_numpy(), vetoes[POS_B].to_numpy(), vetoes[RULE].to_numpy()):

@@ -383,8 +383,11 @@ def decision_pairs(frame: pd.DataFrame, decisions: pd.DataFrame | None) -> pd.Da
 
 
 def _numbers_differ(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    left, right = _text(left), _text(right)
-    return np.strings.isdigit(left) & np.strings.isdigit(right) & (left != right)
+    differ = _both(left, right) & (left != right)
+    wanted = np.flatnonzero(differ)  # string functions only where the two differ
+    digits_a, digits_b = _text(left[wanted]), _text(right[wanted])
+    differ[wanted] = np.strings.isdigit(digits_a) & np.strings.isdigit(digits_b)
+    return differ
 
 
 def _number_sets_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -409,16 +412,19 @@ def first_authors_agree(family_a: np.ndarray, family_b: np.ndarray, name_a: np.n
     least three letters inside the other ("Joode" / "De Joode"); or one's family among the other's
     first words (prep.FIRST_AUTHOR: swapped family and given names, "Kang, Si Hyun" / "Si Hyun Kang")."""
     known = _both(family_a, family_b)
-    if not len(family_a):
-        return known
-    family_a, family_b, name_a, name_b = _text(family_a), _text(family_b), _text(name_a), _text(name_b)
+    agree = known & (family_a == family_b)
+    differ = np.flatnonzero(known & ~agree)  # the slower comparisons only where the slugs differ
+    if not len(differ):
+        return agree
+    family_a, family_b, name_a, name_b = (_text(values[differ]) for values in (family_a, family_b, name_a, name_b))
     similar = process.cpdist(family_a.tolist(), family_b.tolist(), scorer=fuzz.ratio, dtype=np.float64)
     length_a, length_b = np.strings.str_len(family_a), np.strings.str_len(family_b)
     inside = (((length_a >= 3) & (np.strings.find(family_b, family_a) >= 0))
               | ((length_b >= 3) & (np.strings.find(family_a, family_b) >= 0)))
     swapped = (((length_a >= 2) & _contains_word(name_b, family_a))
                | ((length_b >= 2) & _contains_word(name_a, family_b)))
-    return known & ((family_a == family_b) | (similar >= AUTHOR_SIMILAR) | inside | swapped)
+    agree[differ] = (similar >= AUTHOR_SIMILAR) | inside | swapped
+    return agree
 
 
 def _title_scores(title_a: np.ndarray, title_b: np.ndarray, alt_a: np.ndarray, alt_b: np.ndarray) -> np.ndarray:
@@ -450,8 +456,11 @@ def _title_inside_other(title_a: np.ndarray, title_b: np.ndarray, wanted: np.nda
 def _one_starts_the_other(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Whether one (non-empty) string begins the other: a DOI with characters appended by an export
     ("...2016.01.007" / "...2016.01.00787")."""
-    left, right = _text(left), _text(right)
-    return _both(left, right) & (np.strings.startswith(left, right) | np.strings.startswith(right, left))
+    starts = _both(left, right)
+    wanted = np.flatnonzero(starts & (left != right))  # string functions only where the two differ
+    left, right = _text(left[wanted]), _text(right[wanted])
+    starts[wanted] = np.strings.startswith(left, right) | np.strings.startswith(right, left)
+    return starts
 
 
 def _only_letters_differ(doi_a: np.ndarray, doi_b: np.ndarray, digits_a: np.ndarray,
@@ -466,8 +475,17 @@ def _venues_conflict(journal_a: np.ndarray, journal_b: np.ndarray) -> np.ndarray
     """Both journal names known and not one venue (prep.venues_agree), each distinct pair of names
     judged once (a few journals make most of the pairs)."""
     conflict = _both(journal_a, journal_b) & (journal_a != journal_b)
-    for position in np.flatnonzero(conflict):
-        conflict[position] = not _venues_agree(journal_a[position], journal_b[position])
+    wanted = np.flatnonzero(conflict)
+    if not len(wanted):
+        return conflict
+    codes, names = pd.factorize(np.concatenate([journal_a[wanted], journal_b[wanted]]))
+    count = len(names)
+    left, right = codes[:len(wanted)].astype(np.int64), codes[len(wanted):].astype(np.int64)
+    # venues_agree is symmetric, so each unordered pair of names is judged once
+    distinct, inverse = np.unique(np.minimum(left, right) * count + np.maximum(left, right), return_inverse=True)
+    agree = np.fromiter((_venues_agree(names[code // count], names[code % count]) for code in distinct.tolist()),
+                        dtype=bool, count=len(distinct))
+    conflict[wanted] = ~agree[inverse]
     return conflict
 
 
@@ -489,8 +507,10 @@ def _range_cut_short(text_a: np.ndarray, text_b: np.ndarray, first_a: np.ndarray
     """At the ``wanted`` positions, whether one record's page range is the other's cut short (see
     :func:`_cut_short`): a damaged field, which must not veto the pair."""
     cut = np.zeros(len(wanted), dtype=bool)
-    lengths_differ = np.strings.str_len(_text(first_a)) != np.strings.str_len(_text(first_b))
-    for position in np.flatnonzero(wanted & ((text_a != "") | (text_b != "")) & lengths_differ):
+    candidates = np.flatnonzero(wanted & ((text_a != "") | (text_b != "")))
+    lengths_differ = (np.strings.str_len(_text(first_a[candidates]))
+                      != np.strings.str_len(_text(first_b[candidates])))
+    for position in candidates[lengths_differ]:
         cut[position] = (_cut_short(text_a[position], first_b[position], last_b[position])
                          or _cut_short(text_b[position], first_a[position], last_a[position]))
     return cut
@@ -537,9 +557,22 @@ def _erratum_title_scores(erratum_title_a: np.ndarray, erratum_title_b: np.ndarr
 def _is_doi_number(pages: np.ndarray, dois: np.ndarray) -> np.ndarray:
     """Whether a first page is the article number its DOI ends with (at least four digits:
     "106482" of 10.1016/j.chb.2020.106482)."""
-    pages, dois = _text(pages), _text(dois)
+    number = np.zeros(len(pages), dtype=bool)
+    wanted = np.flatnonzero((dois != "") & (pages != ""))  # string functions only where both are given
+    pages, dois = _text(pages[wanted]), _text(dois[wanted])
     long_enough = np.strings.str_len(pages) >= 4
-    return long_enough & (dois != "") & np.strings.endswith(dois, pages) & np.strings.isdigit(pages)
+    number[wanted] = long_enough & np.strings.endswith(dois, pages) & np.strings.isdigit(pages)
+    return number
+
+
+def _human_decided(key_a: np.ndarray, key_b: np.ndarray,
+                   decisions: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Whether a reviewer decided each pair's two keys are the same study, and whether different."""
+    if decisions is None or not len(decisions):  # no keys to look up (the usual first run)
+        return np.zeros(len(key_a), dtype=bool), np.zeros(len(key_a), dtype=bool)
+    pair_keys = pd.Series(_pair_key(key_a, key_b), dtype=object)
+    return (pair_keys.isin(decision_key_pairs(decisions, SAME)).to_numpy(),
+            pair_keys.isin(decision_key_pairs(decisions, DIFFERENT)).to_numpy())
 
 
 def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -630,7 +663,7 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
                               & ((scores >= DOI_VARIANT_TITLE) | (partial >= DOI_VARIANT_TITLE)))
                              | (same_venue_volume & ~last_page_conflict & same_first_author
                                 & (scores >= SAME_TITLE))))
-    pair_keys = _pair_key(key_a, key_b)
+    human_same, human_different = _human_decided(key_a, key_b, decisions)
     return pd.DataFrame({
         POS_A: a, POS_B: b, KEY_A: key_a, KEY_B: key_b,
         TITLE_SCORE: scores,
@@ -681,8 +714,8 @@ def pair_features(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: pd.DataFr
         THESIS_CONFLICT: thesis_a != thesis_b,
         PART_CONFLICT: _both(part_a, part_b) & (part_a != part_b),
         PROTOCOL_CONFLICT: protocol_a != protocol_b,
-        HUMAN_SAME: pd.Series(pair_keys, dtype=object).isin(decision_key_pairs(decisions, SAME)).to_numpy(),
-        HUMAN_DIFFERENT: pd.Series(pair_keys, dtype=object).isin(decision_key_pairs(decisions, DIFFERENT)).to_numpy(),
+        HUMAN_SAME: human_same,
+        HUMAN_DIFFERENT: human_different,
     })
 
 

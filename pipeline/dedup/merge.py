@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import columns as col
-from pipeline.dedup.block import POS_A, POS_B
+from pipeline.dedup.block import POS_A, POS_B, sorted_distinct
 from pipeline.dedup.match import RULE
 from pipeline.io import dumps
 from pipeline.keys import family_slug
@@ -32,7 +32,8 @@ _EMPTY = frozenset({"", "[]", "{}", "nan", "None"})
 
 def filled(values: pd.Series) -> np.ndarray:
     """True where a cell has content (an empty JSON list or object counts as empty)."""
-    return ~pd.Series(values.to_numpy(dtype=object), dtype=object).astype(str).str.strip().isin(_EMPTY).to_numpy()
+    cells = values.to_numpy(dtype=object)
+    return np.fromiter((str(cell).strip() not in _EMPTY for cell in cells), dtype=bool, count=len(cells))
 
 
 def filled_fields(ordered: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -63,7 +64,7 @@ def join_trail(kept: np.ndarray, joins: pd.DataFrame) -> tuple[np.ndarray, np.nd
         neighbours.setdefault(int(right), []).append((int(left), str(rule)))
     rules = np.full(size, "", dtype=object)
     parents = np.full(size, -1, dtype=np.int64)
-    for root in np.unique(kept):
+    for root in sorted_distinct(kept):
         seen = {int(root)}
         queue = deque([int(root)])
         while queue:
@@ -152,16 +153,15 @@ def studies(ordered: pd.DataFrame, label: np.ndarray, study: np.ndarray, kept: n
         N_RECORDS: [str(len(group)) for group in members],
     })
     provenance: list[dict[str, str]] = [{} for _ in clusters]
-    row_of_cluster = {int(cluster): row for row, cluster in enumerate(clusters)}
     for name in STUDY_FIELDS:
         values = ordered[name].fillna("").astype(str).to_numpy(dtype=object)
         candidates = preference[filled_by_field[name][preference]]
         with_value, first = np.unique(label[candidates], return_index=True)
+        rows, sources = np.searchsorted(clusters, with_value), candidates[first]
         best = np.full(len(clusters), "", dtype=object)
-        for cluster, source in zip(with_value, candidates[first]):
-            row = row_of_cluster[int(cluster)]
-            best[row] = values[source]
-            provenance[row][name] = record_ids[source]
+        best[rows] = values[sources]
+        for row, source in zip(rows.tolist(), record_ids[sources].tolist()):
+            provenance[row][name] = source
         table[name] = best
     table[PROVENANCE] = [dumps(sources) for sources in provenance]
     return table.sort_values(col.STUDY_ID, kind="stable")[STUDY_COLUMNS].reset_index(drop=True)

@@ -17,7 +17,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline import columns as col
-from pipeline.keys import find_doi, fold, normalize_title
+from pipeline import keys
+from pipeline.keys import find_doi, normalize_title
+
+# author names and venues repeat across records (about three folds in five in a large set repeat one)
+fold = lru_cache(maxsize=1 << 16)(keys.fold)  # bounded: about 30 MB at most
 
 INPUT_ROW = "input_row"  # the record's row position in the input frame
 RECORD_ID = col.RECORD_ID
@@ -587,23 +591,28 @@ def _texts(values: Iterable[str]) -> np.ndarray:
     return np.fromiter(values, dtype=object)
 
 
-def _map_unique(values: pd.Series, function: Callable[[str], object]) -> np.ndarray:
+def _objects(values: Iterable[object], count: int) -> np.ndarray:
+    """A one-dimensional object array of ``values`` (tuples stay elements, not rows)."""
+    out = np.empty(count, dtype=object)
+    out[:] = list(values) if count else []
+    return out
+
+
+def _map_unique(values: pd.Series | np.ndarray, function: Callable[[str], object]) -> np.ndarray:
     """``function`` over each distinct value once (journals, volumes and years repeat)."""
-    distinct = pd.unique(values.to_numpy(dtype=object))
-    lookup = dict(zip(distinct, map(function, distinct)))
-    return np.fromiter((lookup[value] for value in values.to_numpy(dtype=object)), dtype=object, count=len(values))
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return _objects(map(function, distinct), len(distinct))[codes]
 
 
 def _map_rows(records: pd.DataFrame, names: list[str], function: Callable[..., object]) -> np.ndarray:
     """``function`` of the named cells of each row, once per distinct combination of them."""
-    memo: dict[tuple, object] = {}
-    out = np.empty(len(records), dtype=object)
-    for row, cells in enumerate(zip(*(records[name].to_numpy(dtype=object) for name in names))):
-        try:
-            out[row] = memo[cells]
-        except KeyError:
-            out[row] = memo[cells] = function(*cells)
-    return out
+    codes = np.zeros(len(records), dtype=np.int64)
+    for name in names:  # number the distinct combinations, one column at a time
+        column, distinct = pd.factorize(records[name].to_numpy(dtype=object), use_na_sentinel=False)
+        codes = pd.factorize(codes * max(len(distinct), 1) + column)[0]
+    distinct_codes, first = np.unique(codes, return_index=True)
+    cells = [records[name].to_numpy(dtype=object)[first] for name in names]
+    return _objects((function(*row) for row in zip(*cells)), len(first))[codes]
 
 
 def _cochrane_cells(doi: str, pages: str, journal: str) -> str:
@@ -643,10 +652,10 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
         MEETING_ABSTRACT: _map_rows(records, [col.ENTRY_TYPE, col.JOURNAL, col.VOLUME, col.ISSUE, col.PAGES],
                                     meeting_abstract),
         NOTICE: _map_rows(records, [col.TITLE, col.PUBLICATION_TYPES], notice_kind),
-        PROTOCOL: _texts(map(protocol_of, titles)),
-        PART: _texts(map(part_number, titles)),
-        TITLE_NUMBERS: _texts(map(title_numbers, titles)),
-        TITLE_WEAK: np.fromiter(map(title_uninformative, titles), dtype=bool, count=len(titles)),
+        PROTOCOL: _map_unique(titles, protocol_of),
+        PART: _map_unique(titles, part_number),
+        TITLE_NUMBERS: _map_unique(titles, title_numbers),
+        TITLE_WEAK: _map_unique(titles, title_uninformative).astype(bool),
         PAGES_AS_DATE: _map_unique(records[col.PAGES], pages_as_date).astype(bool),
         PAGE_RANGE_TEXT: _map_unique(records[col.PAGES], page_range_text),
     })
