@@ -23,7 +23,8 @@ from pipeline import columns as col
 from pipeline import suggest
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
-from pipeline.io import dumps, file_lines, loads
+from pipeline.io import dumps, file_lines, file_name, loads
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -484,3 +485,36 @@ def summary(classified: pd.DataFrame, hierarchy: Hierarchy | None = None) -> str
                  f"({int((parted & ~unextracted).sum())} disagree with the extraction, "
                  f"{int(unextracted.sum())} where none was extracted)")
     return line
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    studies: pd.DataFrame = file(Kind("table", "the screened studies",
+                                      required=(col.STUDY_ID, "record_keys", col.SCREEN_DECISION)))
+    extraction: pd.DataFrame = file(Kind("table", "the extraction sheet", required=tuple(col.EXTRACTION_COLUMNS),
+                                         line_numbers=True, optional=True, empty=tuple(col.EXTRACTION_COLUMNS)))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    studies: pd.DataFrame = file(Kind("table", "the included studies with design, effect and evidence level"))
+    interventions: pd.DataFrame = file(Kind("table", "each intervention at its highest level"))
+    audit: pd.DataFrame = file(Kind("table", "what the audit of the classification found"))
+    suggestions: pd.DataFrame = file(Kind("table", "the design each study's title and types suggest"))
+
+
+def run(inputs: Inputs, settings: Hierarchy) -> Outputs:
+    extraction = validate_extraction(inputs.extraction, inputs.studies, settings,
+                                     file_name(inputs.extraction, "extraction sheet"))
+    suggestions = suggest.suggest_designs(included_studies(inputs.studies), settings)
+    classified, interventions, audit = classify(inputs.studies, extraction, settings, suggestions)
+    log.info(suggest.summary(suggestions))
+    log.info(summary(classified, settings))
+    return Outputs(classified, interventions, audit, suggestions)
+
+
+STAGE = Stage("classify", "give every included study its evidence level", Inputs, Outputs, run,
+              from_config(lambda settings: settings.hierarchy))

@@ -129,8 +129,8 @@ class Settings:
     tables: tuple[TableSpec, ...] = ()
     dedup: DedupSettings = field(default_factory=DedupSettings)
     screening: ScreeningSettings = field(default_factory=ScreeningSettings)
-    figure_formats: tuple[str, ...] = ("svg", "png")
-    prisma_formats: tuple[str, ...] = ("svg", "png")
+    figure_formats: tuple[str, ...] = ()  # the default is the schema's
+    prisma_formats: tuple[str, ...] = ()
     citation: str = ""
     question: str = ""
 
@@ -358,8 +358,8 @@ def _freeze(doc: dict) -> Settings:
             title_abstract=per_record.get("title_abstract", 1),
             full_text=per_record.get("full_text", 1),
         ),
-        figure_formats=tuple(doc.get("figures", {}).get("formats", ("svg", "png"))),
-        prisma_formats=tuple(doc.get("prisma", {}).get("formats", ("svg", "png"))),
+        figure_formats=tuple(doc["figures"]["formats"]),
+        prisma_formats=tuple(doc["prisma"]["formats"]),
     )
 
 

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 import pandas as pd
 
@@ -31,6 +32,8 @@ from pipeline.columns import (EVIDENCE_INPUTS, EVIDENCE_LEVEL, EVIDENCE_RULE, NO
                               SCREEN_DECISION, STUDY_ID, YEAR)
 from pipeline.config import Settings, TableSpec
 from pipeline.errors import PipelineError
+from pipeline.stage import Kind as Stored
+from pipeline.stage import Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -875,3 +878,35 @@ def summary(reconciled: pd.DataFrame, arithmetic: pd.DataFrame) -> str:
             f"{counts['not_published']} not published, {counts['not_reproduced']} not reproduced; "
             f"arithmetic: {len(arithmetic)} totals checked, {int(tally.get(Check.MISMATCH.value, 0))} mismatch, "
             f"{int(tally.get(Check.EMPTY_CELL.value, 0))} with empty cells")
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    tables: Mapping[str, pd.DataFrame] = file(Stored("tables", "the tables stage's tables (file stems are table ids)"))
+    counts: dict = file(Stored("json", "the prisma stage's counts"))
+    classified: pd.DataFrame = file(Stored("table", "the classified studies"))
+    studies: pd.DataFrame = file(Stored("table", "the screened studies"))
+    published: Mapping[str, pd.DataFrame] = file(Stored("tables", "the published numbers (data/raw/published/*.csv)",
+                                                      optional=True))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    reconciled: pd.DataFrame = file(Stored("table", "published against reproduced, with reasons"))
+    arithmetic: pd.DataFrame = file(Stored("table", "the published tables' own arithmetic"))
+    markdown: str = file(Stored("text", "both in Markdown"))
+
+
+def run(inputs: Inputs, settings: Settings) -> Outputs:
+    published = {Path(path).stem: table for path, table in sorted(inputs.published.items())}
+    reproduced = {Path(path).stem: table for path, table in inputs.tables.items()}
+    reconciled = reconcile(published, reproduced, inputs.counts, inputs.classified, settings, studies=inputs.studies)
+    checked = arithmetic(published)
+    log.info(summary(reconciled, checked))
+    return Outputs(reconciled, checked, to_markdown(reconciled, checked))
+
+
+STAGE = Stage("reconcile", "published numbers against reproduced ones", Inputs, Outputs, run, from_config())

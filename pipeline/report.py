@@ -27,7 +27,8 @@ import html
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 from xml.parsers import expat
 
@@ -37,6 +38,7 @@ from pipeline import columns as col
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.io import loads
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +92,25 @@ _FIGURE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 class ReportInputs:
     """Everything the report shows, as the stages wrote it (text columns, read back by ``read_table``)."""
 
-    records: pd.DataFrame  # screen/records.csv
-    studies: pd.DataFrame  # screen/studies.csv
-    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)  # deduplicate/pairs.csv
-    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # validated screening rows (with file, line)
-    resolutions: pd.DataFrame = field(default_factory=pd.DataFrame)  # validated resolution rows
-    classified: pd.DataFrame = field(default_factory=pd.DataFrame)  # classify/studies.csv
-    interventions: pd.DataFrame = field(default_factory=pd.DataFrame)  # classify/interventions.csv
-    audit: pd.DataFrame = field(default_factory=pd.DataFrame)  # classify/audit.csv
-    counts: Mapping[str, Any] = field(default_factory=dict)  # prisma/counts.json
-    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # tables/<id>.csv by table id
-    reconciled: pd.DataFrame = field(default_factory=pd.DataFrame)  # reconcile/reconcile.csv
-    arithmetic: pd.DataFrame = field(default_factory=pd.DataFrame)  # reconcile/arithmetic.csv
-    agreement: pd.DataFrame = field(default_factory=pd.DataFrame)  # screen/agreement.csv
-    conflicts: pd.DataFrame = field(default_factory=pd.DataFrame)  # screen/conflicts.csv
-    figures: Mapping[str, str] = field(default_factory=dict)  # SVG text by figure name (file stem)
+    records: pd.DataFrame = file(Kind("table", "the screened records", required=tuple(REQUIRED_RECORD_COLUMNS)))
+    studies: pd.DataFrame = file(Kind("table", "the screened studies", required=tuple(REQUIRED_STUDY_COLUMNS)))
+    pairs: pd.DataFrame = file(Kind("table", "the deduplication pairs"), default_factory=pd.DataFrame)
+    decisions: pd.DataFrame = file(Kind("table", "the screening decisions as screen validated them"),
+                                   default_factory=pd.DataFrame)
+    resolutions: pd.DataFrame = file(Kind("table", "the resolutions as screen validated them"),
+                                     default_factory=pd.DataFrame)
+    classified: pd.DataFrame = file(Kind("table", "the classified studies"), default_factory=pd.DataFrame)
+    interventions: pd.DataFrame = file(Kind("table", "the interventions"), default_factory=pd.DataFrame)
+    audit: pd.DataFrame = file(Kind("table", "the classification audit"), default_factory=pd.DataFrame)
+    counts: Mapping[str, Any] = file(Kind("json", "the PRISMA counts"), default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = file(Kind("tables", "the tables (file stems are table ids)"),
+                                              default_factory=dict)
+    reconciled: pd.DataFrame = file(Kind("table", "the reconciliation"), default_factory=pd.DataFrame)
+    arithmetic: pd.DataFrame = file(Kind("table", "the published arithmetic"), default_factory=pd.DataFrame)
+    agreement: pd.DataFrame = file(Kind("table", "the agreement between reviewers"), default_factory=pd.DataFrame)
+    conflicts: pd.DataFrame = file(Kind("table", "the conflicts"), default_factory=pd.DataFrame)
+    figures: Mapping[str, str] = file(Kind("texts", "figure files (the SVGs are inlined; file stems name them)",
+                                           suffix=".svg"), default_factory=dict)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -930,3 +936,23 @@ window.addEventListener("hashchange", applyFragment);
 applyFragment();
 })();
 """
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outputs:
+    report: str = file(Kind("text", "the report page"))
+
+
+def run(inputs: ReportInputs, settings: Settings) -> Outputs:
+    """The page, with tables and figures named by their file stems."""
+    inputs = replace(inputs, tables={Path(path).stem: table for path, table in inputs.tables.items()},
+                     figures={Path(path).stem: svg for path, svg in inputs.figures.items()})
+    page = build_report(inputs, settings)
+    log.info(summary(page, inputs))
+    return Outputs(page)
+
+
+STAGE = Stage("report", "one self-contained HTML audit report", ReportInputs, Outputs, run, from_config())

@@ -47,8 +47,10 @@ import difflib
 import itertools
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
@@ -57,8 +59,9 @@ from pipeline.config import Automation, Criterion, Settings
 from pipeline.dedup.merge import clash_suffix, own_study_id
 from pipeline.dedup.prep import author_fields, year_of
 from pipeline.errors import DecisionError
-from pipeline.io import dumps, file_lines, loads
+from pipeline.io import dumps, file_lines, file_name, loads
 from pipeline.keys import fold
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -693,3 +696,54 @@ def summary(result: dict[str, pd.DataFrame]) -> str:
         line += (f"; update: {int(previous.sum())} studies from the previous version, "
                  f"{int((~previous).sum())} new")
     return line
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+# the columns of the validated decisions screen passes on to the report
+VALIDATED_DECISION_COLUMNS = [*col.SCREENING_DECISION_COLUMNS, "file", "line"]
+VALIDATED_RESOLUTION_COLUMNS = [*col.RESOLUTION_COLUMNS, "reviewer", "file", "line"]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    records: pd.DataFrame = file(Kind("table", "the deduplicated records",
+                                      required=(*col.RECORD_COLUMNS, *col.DEDUP_COLUMNS)))
+    studies: pd.DataFrame = file(Kind("table", "the deduplicated studies", required=(col.STUDY_ID,)))
+    decisions: Mapping[str, pd.DataFrame] = file(Kind("tables", "screening decisions, one file per reviewer "
+                                                      "(named after them)", line_numbers=True, optional=True))
+    resolutions: pd.DataFrame = file(Kind("table", "settled conflicts", line_numbers=True, optional=True,
+                                          empty=tuple(col.RESOLUTION_COLUMNS)))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    records: pd.DataFrame = file(Kind("table", "each record's decision, reason, stage and PRISMA box"))
+    studies: pd.DataFrame = file(Kind("table", "each study's decisions"))
+    conflicts: pd.DataFrame = file(Kind("table", "studies the reviewers disagree on, laid out as resolutions"))
+    queue_title_abstract: pd.DataFrame = file(Kind("table", "the studies still to decide at title and abstract"))
+    queue_full_text: pd.DataFrame = file(Kind("table", "the studies still to decide at full text"))
+    agreement: pd.DataFrame = file(Kind("table", "agreement between reviewers"))
+    unchecked: pd.DataFrame = file(Kind("table", "studies an automation criterion could not check"))
+    decisions: pd.DataFrame = file(Kind("table", "every reviewer's decisions as validated, with file and line"))
+    resolutions: pd.DataFrame = file(Kind("table", "the resolutions as validated, with file and line"))
+
+
+def run(inputs: Inputs, settings: Settings) -> Outputs:
+    """Validate the decision files, then :func:`screen`."""
+    frames = [validate_decisions(frame, path, settings, reviewer=Path(path).stem)
+              for path, frame in sorted(inputs.decisions.items())]
+    decisions = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALIDATED_DECISION_COLUMNS))
+    resolutions = validate_decisions(inputs.resolutions, file_name(inputs.resolutions, "resolutions"), settings,
+                                     resolutions=True)
+    result = screen(inputs.records, inputs.studies, decisions, settings, resolutions)
+    log.info(summary(result))
+    return Outputs(result["records"], result["studies"], result["conflicts"], result["queue_title_abstract"],
+                   result["queue_full_text"], result["agreement"], result["unchecked"],
+                   decisions.reindex(columns=VALIDATED_DECISION_COLUMNS, fill_value=""),
+                   resolutions.reindex(columns=VALIDATED_RESOLUTION_COLUMNS, fill_value=""))
+
+
+STAGE = Stage("screen", "apply automation criteria and human screening decisions", Inputs, Outputs, run,
+              from_config())
