@@ -64,15 +64,18 @@ rule ingest_source:
     output:
         records=temp("data/processed/ingest/sources/{source}.csv"),
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"sources": config["sources"]}, sort_keys=True),
     log:
         "data/processed/logs/ingest_source/{source}.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=2000,
     shell:
-        "python -m pipeline ingest-source --config {CONFIG:q} --source {wildcards.source:q}"
+        "python -m pipeline ingest-source --config {params.config:q} --source {wildcards.source:q}"
         " --export {input.export:q} --output-records {output.records:q} --log {log:q}"
 
 
@@ -83,14 +86,17 @@ rule ingest:
     output:
         records="data/processed/ingest/records.csv",
     params:
+        config=CONFIG,
         code=CODE,
     log:
         "data/processed/logs/ingest.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=2000,
     shell:
-        "python -m pipeline ingest --config {CONFIG:q} --sources {input.sources:q}"
+        "python -m pipeline ingest --config {params.config:q} --sources {input.sources:q}"
         " --output-records {output.records:q} --log {log:q}"
 
 
@@ -105,16 +111,19 @@ rule deduplicate:
         maybe="data/processed/deduplicate/maybe_pairs.csv",
         studies="data/processed/deduplicate/studies.csv",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"deduplicate": config.get("deduplicate", {})}, sort_keys=True),
     log:
         "data/processed/logs/deduplicate.log",
     # prepares and compares its chunks in two processes (pipeline.deduplicate.WORKERS)
+    conda:
+        "envs/pipeline.yaml"
     threads: 2
     resources:
         mem_mb=4000,
     shell:
-        "python -m pipeline deduplicate --config {CONFIG:q} --records {input.records:q}"
+        "python -m pipeline deduplicate --config {params.config:q} --records {input.records:q}"
         " --decisions {input.decisions:q} --output-records {output.records:q} --output-pairs {output.pairs:q}"
         " --output-maybe {output.maybe:q} --output-studies {output.studies:q} --log {log:q}"
 
@@ -137,16 +146,19 @@ rule screen:
         decisions="data/processed/screen/decisions.csv",
         resolutions="data/processed/screen/resolutions.csv",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"criteria": config["criteria"], "search": config["search"],
                              "screening": config.get("screening", {}), "sources": config["sources"]}, sort_keys=True),
     log:
         "data/processed/logs/screen.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=2000,
     shell:
-        "python -m pipeline screen --config {CONFIG:q} --records {input.records:q} --studies {input.studies:q}"
+        "python -m pipeline screen --config {params.config:q} --records {input.records:q} --studies {input.studies:q}"
         " --decisions {input.decisions:q} --resolutions {input.resolutions:q}"
         " --output-records {output.records:q} --output-studies {output.studies:q}"
         " --output-conflicts {output.conflicts:q} --output-queue-title-abstract {output.queue_title_abstract:q}"
@@ -167,15 +179,18 @@ rule classify:
         audit="data/processed/classify/audit.csv",
         suggestions="data/processed/classify/suggestions.csv",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"hierarchy": config["hierarchy"]}, sort_keys=True),
     log:
         "data/processed/logs/classify.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     shell:
-        "python -m pipeline classify --config {CONFIG:q} --studies {input.studies:q}"
+        "python -m pipeline classify --config {params.config:q} --studies {input.studies:q}"
         " --extraction {input.extraction:q} --output-studies {output.studies:q}"
         " --output-interventions {output.interventions:q} --output-audit {output.audit:q}"
         " --output-suggestions {output.suggestions:q} --log {log:q}"
@@ -190,16 +205,19 @@ rule prisma:
         template="data/processed/prisma/prisma2020.csv",
         diagram=expand("figures/prisma_flow.{ext}", ext=PRISMA_FORMATS),
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"sources": config["sources"], "criteria": config["criteria"],
                              "prisma": config.get("prisma", {})}, sort_keys=True),
     log:
         "data/processed/logs/prisma.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     shell:
-        "python -m pipeline prisma --config {CONFIG:q} --records {input.records:q}"
+        "python -m pipeline prisma --config {params.config:q} --records {input.records:q}"
         " --output-counts {output.counts:q} --output-template {output.template:q}"
         " --output-diagram {output.diagram:q} --log {log:q}"
 
@@ -214,15 +232,18 @@ rule tables:
         latex="data/processed/tables/tables.tex",
         workbook="data/processed/tables/tables.xlsx",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"tables": config.get("tables", []), "hierarchy": config["hierarchy"]}, sort_keys=True),
     log:
         "data/processed/logs/tables.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     shell:
-        "python -m pipeline tables --config {CONFIG:q} --classified {input.classified:q}"
+        "python -m pipeline tables --config {params.config:q} --classified {input.classified:q}"
         " --output-tables {output.tables:q} --output-markdown {output.markdown:q}"
         " --output-latex {output.latex:q} --output-workbook {output.workbook:q} --log {log:q}"
 
@@ -236,16 +257,19 @@ rule figures:
         pyramid=expand("figures/evidence_pyramid.{ext}", ext=FIGURE_FORMATS),
         charts=expand("figures/{table}.{ext}", table=TABLES, ext=FIGURE_FORMATS),
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"figures": config.get("figures", {}), "hierarchy": config["hierarchy"],
                              "tables": config.get("tables", [])}, sort_keys=True),
     log:
         "data/processed/logs/figures.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     shell:
-        "python -m pipeline figures --config {CONFIG:q} --classified {input.classified:q}"
+        "python -m pipeline figures --config {params.config:q} --classified {input.classified:q}"
         " --tables {input.tables:q} --output-pyramid {output.pyramid:q} --output-charts {output.charts:q}"
         " --log {log:q}"
 
@@ -263,16 +287,19 @@ rule reconcile:
         arithmetic="data/processed/reconcile/arithmetic.csv",
         markdown="data/processed/reconcile/reconcile.md",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"sources": config["sources"], "search": config["search"],
                              "hierarchy": config["hierarchy"], "tables": config.get("tables", [])}, sort_keys=True),
     log:
         "data/processed/logs/reconcile.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     shell:
-        "python -m pipeline reconcile --config {CONFIG:q} --published {input.published:q}"
+        "python -m pipeline reconcile --config {params.config:q} --published {input.published:q}"
         " --tables {input.tables:q} --counts {input.counts:q} --classified {input.classified:q}"
         " --studies {input.studies:q} --output-reconciled {output.reconciled:q}"
         " --output-arithmetic {output.arithmetic:q} --output-markdown {output.markdown:q} --log {log:q}"
@@ -300,17 +327,20 @@ rule report:
     output:
         report="data/processed/report/index.html",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"review": config.get("review", {}), "sources": config["sources"],
                              "criteria": config["criteria"], "hierarchy": config["hierarchy"],
                              "tables": config.get("tables", [])}, sort_keys=True),
     log:
         "data/processed/logs/report.log",
+    conda:
+        "envs/pipeline.yaml"
     threads: 1
     resources:
         mem_mb=2000,
     shell:
-        "python -m pipeline report --config {CONFIG:q} --records {input.records:q} --studies {input.studies:q}"
+        "python -m pipeline report --config {params.config:q} --records {input.records:q} --studies {input.studies:q}"
         " --pairs {input.pairs:q} --decisions {input.decisions:q} --resolutions {input.resolutions:q}"
         " --classified {input.classified:q} --interventions {input.interventions:q} --audit {input.audit:q}"
         " --counts {input.counts:q} --tables {input.tables:q} --reconciled {input.reconciled:q}"
