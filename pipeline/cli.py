@@ -82,7 +82,7 @@ def _csv_header(path: str) -> list[str]:
         return []
 
 
-def cmd_dedupe(args: argparse.Namespace) -> None:
+def cmd_deduplicate_files(args: argparse.Namespace) -> None:
     from pipeline import deduplicate, formats, ingest
 
     dedup_settings = _settings(args).dedup if Path(args.config).is_file() else config_module.DedupSettings()
@@ -100,7 +100,7 @@ def cmd_dedupe(args: argparse.Namespace) -> None:
     result = deduplicate.standalone(ingest.ingest(frames), dedup_settings, decisions)
     write_table(result, args.out)
     counts = result["decision"].value_counts()
-    log.info("dedupe: %d records -> %d studies; %d duplicates, %d maybe; wrote %s", len(result),
+    log.info("deduplicate-files: %d records -> %d studies; %d duplicates, %d maybe; wrote %s", len(result),
              result[col.STUDY_ID].nunique(), counts.get("duplicate", 0), counts.get("maybe", 0), args.out)
 
 
@@ -137,8 +137,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"evidence-pipeline {__version__}")
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
 
-    def command(name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
+    def command(name: str, handler: Callable, help_text: str, **options) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, **options)
         p.set_defaults(handler=handler)
         p.add_argument("--config", default="config.yaml", help="review configuration (default: config.yaml)")
         p.add_argument("--log", help="also write the log to this file")
@@ -157,7 +157,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         else:
             command(name, cmd_stage, f"the {name} stage")
 
-    p = command("dedupe", cmd_dedupe, "deduplicate export files on their own: one row per record with its study")
+    # was called dedupe, a name too close to the deduplicate stage's; that name is still accepted
+    p = command("deduplicate-files", cmd_deduplicate_files,
+                "deduplicate export files on their own, outside a review: one row per record with its study",
+                aliases=["dedupe"])
     p.add_argument("files", nargs="+", help="export files, or CSVs laid out like bib-dedupe's benchmark sets")
     p.add_argument("--decisions", help="human duplicate decisions (same/different)")
     p.add_argument("-o", "--out", required=True, help="the CSV to write (record_id, study_id, decision, rule)")

@@ -121,21 +121,6 @@ class PrismaBox(str, Enum):
     PREVIOUS = "previous_review"  # an update's record from an earlier search round (previous version)
 
 
-# --- criteria ------------------------------------------------------------------------------
-
-
-class CriterionKind(str, Enum):
-    INCLUSION = "inclusion"
-    EXCLUSION = "exclusion"
-
-
-class CriterionStage(str, Enum):
-    AUTOMATION = "automation"
-    TITLE_ABSTRACT = "title_abstract"
-    RETRIEVAL = "retrieval"
-    FULL_TEXT = "full_text"
-
-
 # --- classify ------------------------------------------------------------------------------
 
 DESIGN = "design"

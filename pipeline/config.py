@@ -477,11 +477,6 @@ def load(path: str | Path) -> Settings:
     return parse(text, file=str(path))
 
 
-def section_json(document: dict, *names: str) -> str:
-    """The named config sections as canonical JSON (used as Snakemake params to trigger reruns)."""
-    return json.dumps({name: document.get(name) for name in names}, sort_keys=True)
-
-
 def check_source_files(settings: Settings, base: Path, *, file: str = "config.yaml", lines: dict | None = None) -> None:
     """Every source path names an existing file (paths are relative to the folder of config.yaml).
 

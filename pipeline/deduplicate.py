@@ -24,7 +24,7 @@ Automatic vetoes hold transitively against automatic joins in the same way, but 
 ``same`` overrides them.
 
 :func:`standalone` gives the same result as one row per input record (record_id as in its own
-export, study_id, decision kept | duplicate | maybe, rule) for ``python -m pipeline dedupe``.
+export, study_id, decision kept | duplicate | maybe, rule) for ``python -m pipeline deduplicate-files``.
 
 A study_id is ``<family><year>-<sha1(canonical key)[:6]>``, the canonical key being the
 cluster's smallest record_key (doi: before pmid: before ref:), so it does not depend on row
