@@ -24,6 +24,7 @@ from pipeline import suggest
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
 from pipeline.io import dumps, file_lines, file_name, loads
+from pipeline.progress import Progress
 from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
@@ -277,12 +278,15 @@ def classify(studies: pd.DataFrame, extraction: pd.DataFrame, hierarchy: Hierarc
     extracted = _rows_by_study(extraction)
     rows: list[dict[str, str]] = []
     findings: list[dict[str, str]] = []
-    for study in included.to_dict("records"):
-        study_id = study[col.STUDY_ID]
-        row, study_findings = _classify_study(study, extracted.get(study_id, []), hierarchy,
-                                              suggested.get(study_id))
-        rows.append(row)
-        findings.extend(study_findings)
+    with Progress("classify", log) as progress:
+        progress.start("classifying", len(included), "studies")
+        for study in included.to_dict("records"):
+            progress.advance()
+            study_id = study[col.STUDY_ID]
+            row, study_findings = _classify_study(study, extracted.get(study_id, []), hierarchy,
+                                                  suggested.get(study_id))
+            rows.append(row)
+            findings.extend(study_findings)
     findings.extend(_not_included_findings(studies, extracted))
     classified = pd.DataFrame(rows, columns=CLASSIFIED_COLUMNS)
     audit = pd.DataFrame(findings, columns=AUDIT_COLUMNS).sort_values(AUDIT_COLUMNS, kind="stable")

@@ -950,6 +950,7 @@ def run(inputs: ReportInputs, settings: Settings) -> Outputs:
     """The page, with tables and figures named by their file stems."""
     inputs = replace(inputs, tables={Path(path).stem: table for path, table in inputs.tables.items()},
                      figures={Path(path).stem: svg for path, svg in inputs.figures.items()})
+    log.info("report: building the page of %d studies and %d records", len(inputs.studies), len(inputs.records))
     page = build_report(inputs, settings)
     log.info(summary(page, inputs))
     return Outputs(page)

@@ -61,6 +61,7 @@ from pipeline.dedup.prep import author_fields, year_of
 from pipeline.errors import DecisionError
 from pipeline.io import dumps, file_lines, file_name, loads
 from pipeline.keys import fold
+from pipeline.progress import Progress
 from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
@@ -478,28 +479,12 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
 
     outcome_rows = []
     conflicts = []
-    for study in study_table.to_dict("records"):
-        sid = study[col.STUDY_ID]
-        stage_outcomes = {}
-        for stage in HUMAN_STAGES:
-            if (sid, stage) in settled:
-                stage_outcomes[stage] = settled[(sid, stage)]
-            elif (sid, stage) in by_stage:
-                outcome = _resolve(by_stage[(sid, stage)], stage, settings)
-                decided = {r["reviewer"] for r in by_stage[(sid, stage)]}
-                if outcome.decision != "conflict" and len(decided) < settings.screening.needed(stage):
-                    outcome = StageOutcome("pending", "", ";".join(sorted(decided)))
-                if outcome.decision == "conflict":
-                    rows = by_stage[(sid, stage)]
-                    conflicts.append({**dict.fromkeys(CONFLICT_COLUMNS, ""), "key": sid, "stage": stage,
-                                      col.TITLE: study.get(col.TITLE, ""),
-                                      "decisions": "; ".join(f"{r['reviewer']}={r['decision']}"
-                                                             + (f" ({r['reason']})" if r["reason"] else "")
-                                                             for r in sorted(rows, key=lambda r: r["reviewer"]))})
-                stage_outcomes[stage] = outcome
-            else:
-                stage_outcomes[stage] = StageOutcome("pending")
-        outcome_rows.append(_final(sid, automation.get(sid), stage_outcomes, settings))
+    with Progress("screen", log) as progress:
+        progress.start("deciding", len(study_table), "studies")
+        for study in study_table.to_dict("records"):
+            progress.advance()
+            outcome_rows.append(_decide_study(study, automation.get(study[col.STUDY_ID]), by_stage, settled,
+                                              conflicts, settings))
 
     outcomes = pd.DataFrame(outcome_rows, columns=[col.STUDY_ID, "ta_decision", "ta_reviewers", "ft_decision",
                                                    "ft_reviewers", *col.SCREEN_COLUMNS]).set_index(col.STUDY_ID)
@@ -516,6 +501,33 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
         "agreement": _agreement(attached),
         "unchecked": unchecked,
     }
+
+
+def _decide_study(study: dict, automation: StageOutcome | None, by_stage: dict[tuple[str, str], list[dict]],
+                  settled: dict[tuple[str, str], StageOutcome], conflicts: list[dict], settings: Settings) -> dict:
+    """One study's outcome at each human stage (a resolution first, else its reviewers' decisions)
+    and its final row; a conflict is added to ``conflicts``."""
+    sid = study[col.STUDY_ID]
+    stage_outcomes = {}
+    for stage in HUMAN_STAGES:
+        if (sid, stage) in settled:
+            stage_outcomes[stage] = settled[(sid, stage)]
+        elif (sid, stage) in by_stage:
+            outcome = _resolve(by_stage[(sid, stage)], stage, settings)
+            decided = {r["reviewer"] for r in by_stage[(sid, stage)]}
+            if outcome.decision != "conflict" and len(decided) < settings.screening.needed(stage):
+                outcome = StageOutcome("pending", "", ";".join(sorted(decided)))
+            if outcome.decision == "conflict":
+                rows = by_stage[(sid, stage)]
+                conflicts.append({**dict.fromkeys(CONFLICT_COLUMNS, ""), "key": sid, "stage": stage,
+                                  col.TITLE: study.get(col.TITLE, ""),
+                                  "decisions": "; ".join(f"{r['reviewer']}={r['decision']}"
+                                                         + (f" ({r['reason']})" if r["reason"] else "")
+                                                         for r in sorted(rows, key=lambda r: r["reviewer"]))})
+            stage_outcomes[stage] = outcome
+        else:
+            stage_outcomes[stage] = StageOutcome("pending")
+    return _final(sid, automation, stage_outcomes, settings)
 
 
 def _record_rounds(records: pd.DataFrame, settings: Settings) -> pd.Series:
