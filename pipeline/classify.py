@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline import columns as col
 from pipeline import suggest
+from pipeline.screen import study_index
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
 from pipeline.io import dumps, file_lines, file_name, loads
@@ -30,7 +31,6 @@ from pipeline.stage import Kind, Stage, file, from_config
 log = logging.getLogger(__name__)
 
 KEY, FIELD, VALUE, SOURCE, QUOTE, EXTRACTOR, NOTE = "key", "field", "value", "source", "quote", "extractor", "note"
-RECORD_KEYS = "record_keys"
 INTERVENTION = "intervention"
 LEVEL_OVERRIDE = "level_override"
 SINGLE_VALUED_FIELDS = tuple(f for f in col.EXTRACTION_FIELDS if f != INTERVENTION)
@@ -98,7 +98,7 @@ def validate_extraction(extraction: pd.DataFrame, studies: pd.DataFrame, hierarc
     for name in (KEY, FIELD, VALUE, NOTE):
         frame[name] = frame[name].astype(str).str.strip()
     frame[col.LINE] = file_lines(extraction)
-    index = _key_index(studies)
+    index = study_index(studies)
     moved = {key for cell in studies.get(col.EARLIER_IDS, []) for key in str(cell).split(";")}
     design_ids = [d.id for d in hierarchy.designs]
     level_ids = [lv.id for lv in hierarchy.levels]
@@ -132,20 +132,6 @@ def _check_header(extraction: pd.DataFrame, file: str) -> None:
     if unknown:
         raise DecisionError(f"unknown column(s) {', '.join(unknown)} in the header", where=f"{file}:1",
                             fix=f"the header must be: {header} (put free text in 'note')")
-
-
-def _key_index(studies: pd.DataFrame) -> dict[str, list[str]]:
-    """Map every study_id, every record key of a study and every id the study had before (the
-    screen stage's ``earlier_ids``) to the study (or studies) it names."""
-    study_ids = set(studies[col.STUDY_ID])
-    index: dict[str, set[str]] = {sid: {sid} for sid in study_ids}
-    earlier = studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index))
-    for study_id, keys, earlier_ids in zip(studies[col.STUDY_ID], studies[RECORD_KEYS], earlier):
-        for key in [*str(keys).split(";"), *str(earlier_ids).split(";")]:
-            key = key.strip()
-            if key and key not in study_ids:
-                index.setdefault(key, set()).add(study_id)
-    return {key: sorted(ids) for key, ids in index.items()}
 
 
 def _row_problem(field: str, value: str, note: str, design_ids: list[str],
@@ -497,7 +483,7 @@ def summary(classified: pd.DataFrame, hierarchy: Hierarchy | None = None) -> str
 @dataclass(frozen=True)
 class Inputs:
     studies: pd.DataFrame = file(Kind("table", "the screened studies",
-                                      required=(col.STUDY_ID, "record_keys", col.SCREEN_DECISION)))
+                                      required=(col.STUDY_ID, col.RECORD_KEYS, col.SCREEN_DECISION)))
     extraction: pd.DataFrame = file(Kind("table", "the extraction sheet", required=tuple(col.EXTRACTION_COLUMNS),
                                          line_numbers=True, optional=True, empty=tuple(col.EXTRACTION_COLUMNS)))
 

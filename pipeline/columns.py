@@ -78,6 +78,8 @@ SCREEN_COLUMNS = [SCREEN_STAGE, SCREEN_DECISION, SCREEN_REASON, SCREEN_BY, PRISM
 # screened studies: the other ids the study's records would give it (ids it may have had before a
 # merge, split or new export), ";"-joined; a decision or extracted value keyed by one still attaches
 EARLIER_IDS = "earlier_ids"
+RECORD_KEYS = "record_keys"  # studies: the record_keys of the study's records, ";"-joined
+KEPT_RECORD_ID = "kept_record_id"  # studies: the record kept as the study's own
 
 
 class ScreenStage(str, Enum):

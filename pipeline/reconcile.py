@@ -29,7 +29,7 @@ import pandas as pd
 
 from pipeline import markdown
 from pipeline.columns import (EVIDENCE_INPUTS, EVIDENCE_LEVEL, EVIDENCE_RULE, NOT_REPORTED, PRISMA_BOX,
-                              SCREEN_DECISION, STUDY_ID, YEAR)
+                              RECORD_KEYS, SCREEN_DECISION, STUDY_ID, YEAR)
 from pipeline.config import Settings, TableSpec
 from pipeline.errors import PipelineError
 from pipeline.stage import Kind as Stored
@@ -48,7 +48,6 @@ PUBLISHED_COLUMNS = {
 }
 TOTAL = "Total"
 NOT_REPORTED_LABEL = "Not reported"
-RECORD_KEYS = "record_keys"  # studies.csv of the screen stage: the study's record keys, ";"-joined
 FIRST_AUTHOR = "first_author"
 OVERRIDE_REASON = "override_reason"
 LEVEL_COLUMN = "level"

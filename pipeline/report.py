@@ -38,6 +38,7 @@ from pipeline import columns as col
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.io import loads
+from pipeline.screen import study_index
 from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ BOX_LABELS = {
     col.PrismaBox.PENDING_FT.value: "Awaiting a full-text decision",
 }
 
-STUDY_FIELDS = [col.STUDY_ID, "kept_record_id", col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI, col.ABSTRACT,
+STUDY_FIELDS = [col.STUDY_ID, col.KEPT_RECORD_ID, col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI, col.ABSTRACT,
                 "provenance", "ta_decision", "ft_decision", col.SCREEN_STAGE, col.SCREEN_DECISION, col.SCREEN_REASON,
                 col.SCREEN_BY, col.PRISMA_BOX]
 RECORD_FIELDS = [col.RECORD_ID, col.RECORD_KEY, col.SOURCE, col.FILE, col.LINE, col.FORMAT, col.DIALECT,
@@ -63,7 +64,7 @@ RECORD_FIELDS = [col.RECORD_ID, col.RECORD_KEY, col.SOURCE, col.FILE, col.LINE, 
                  col.STUDY_ID, col.IS_DUPLICATE, col.DEDUP_RULE, col.DEDUP_WITH, *col.SCREEN_COLUMNS]
 REQUIRED_RECORD_COLUMNS = [col.RECORD_ID, col.RECORD_KEY, col.SOURCE, col.FILE, col.LINE, col.TITLE, col.STUDY_ID,
                            col.IS_DUPLICATE, col.DEDUP_RULE, col.DEDUP_WITH, *col.SCREEN_COLUMNS]
-REQUIRED_STUDY_COLUMNS = [col.STUDY_ID, "kept_record_id", col.TITLE, col.SCREEN_DECISION, col.PRISMA_BOX]
+REQUIRED_STUDY_COLUMNS = [col.STUDY_ID, col.KEPT_RECORD_ID, col.TITLE, col.SCREEN_DECISION, col.PRISMA_BOX]
 PAIR_FIELDS = ["record_id_a", "record_id_b", "title_score", "outcome", "rule"]
 DECISION_FIELDS = [col.STUDY_ID, "key", "stage", "decision", "reason", "reviewer", "date", "note", "file", "line"]
 CLASSIFIED_FIELDS = ["design", "effect", "country", "setting", "provider_population", "client_population",
@@ -160,22 +161,6 @@ def _json_cell(cell: str) -> Any:
         return cell
 
 
-def _key_index(records: pd.DataFrame, studies: pd.DataFrame) -> dict[str, list[str]]:
-    """Every record_key and study_id, and every id a study had before (``earlier_ids`` of the
-    screened studies), to the study ids it names."""
-    index: dict[str, set[str]] = {}
-    for key, study in zip(records[col.RECORD_KEY], records[col.STUDY_ID]):
-        index.setdefault(key, set()).add(study)
-    for study in records[col.STUDY_ID].unique():
-        index.setdefault(study, set()).add(study)
-    earlier: dict[str, set[str]] = {}
-    for study, ids in zip(studies[col.STUDY_ID], studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index))):
-        for key in str(ids).split(";"):
-            earlier.setdefault(key, set()).add(study)
-    index.update({key: found for key, found in earlier.items() if key and key not in index})
-    return {key: sorted(studies) for key, studies in index.items()}
-
-
 def _decision_rows(decisions: pd.DataFrame, index: dict[str, list[str]], who: str) -> tuple[list, list]:
     """(rows attached to studies, rows whose key matches nothing) in file and line order."""
     if decisions.empty:
@@ -230,7 +215,7 @@ def _other_provenance(cell: str, kept: str) -> dict[str, str]:
 def _studies(studies: pd.DataFrame, records: pd.DataFrame) -> dict[str, Any]:
     frame = _text(studies, STUDY_FIELDS).sort_values(col.STUDY_ID, kind="stable")
     frame[col.AUTHORS] = frame[col.AUTHORS].map(_author_names)
-    frame["provenance"] = [_other_provenance(cell, kept) for cell, kept in zip(frame["provenance"], frame["kept_record_id"])]
+    frame["provenance"] = [_other_provenance(cell, kept) for cell, kept in zip(frame["provenance"], frame[col.KEPT_RECORD_ID])]
     members: dict[str, list[str]] = {}
     for record_id, study_id in zip(records[col.RECORD_ID], records[col.STUDY_ID]):
         members.setdefault(study_id, []).append(record_id)
@@ -268,7 +253,7 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
     _require(inputs.records, REQUIRED_RECORD_COLUMNS, "screened records")
     _require(inputs.studies, REQUIRED_STUDY_COLUMNS, "screened studies")
     records = inputs.records.fillna("").astype(str)
-    index = _key_index(records, inputs.studies.fillna(""))
+    index = study_index(inputs.studies.fillna(""), records)
     decisions, unmatched = _decision_rows(inputs.decisions, index, "reviewer")
     resolutions, unmatched_resolutions = _decision_rows(inputs.resolutions, index, "resolved_by")
     tables = []

@@ -340,6 +340,30 @@ class KeyIndex:
         return found
 
 
+def study_index(studies: pd.DataFrame, records: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Key -> the study ids it names, sorted, for everything downstream of screen that reads a key
+    (extraction rows, the report's decisions): a study id names its study; a record_key the studies
+    holding its records (``records``, else the studies' ``record_keys``); an id a study had before
+    (``earlier_ids``) names that study when the key names nothing else."""
+    if records is not None:
+        pairs = zip(records[col.RECORD_KEY].astype(str), records[col.STUDY_ID].astype(str))
+    else:
+        pairs = ((key.strip(), study) for study, keys in zip(studies[col.STUDY_ID], studies[col.RECORD_KEYS].astype(str))
+                 for key in keys.split(";"))
+    index: dict[str, set[str]] = {}
+    for key, study in pairs:
+        if key:
+            index.setdefault(key, set()).add(study)
+    index.update({study: {study} for study in (studies if records is None else records)[col.STUDY_ID].astype(str)})
+    earlier: dict[str, set[str]] = {}
+    for study, ids in zip(studies[col.STUDY_ID].astype(str),
+                          studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index)).astype(str)):
+        for key in filter(None, (key.strip() for key in ids.split(";"))):
+            earlier.setdefault(key, set()).add(study)
+    index.update({key: found for key, found in earlier.items() if key not in index})
+    return {key: sorted(found) for key, found in index.items()}
+
+
 def _listed(items: list[str], limit: int = 8) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
@@ -547,7 +571,7 @@ def _study_table(records: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     kept = records[records[col.IS_DUPLICATE] != "true"].set_index(col.STUDY_ID)
     table = studies.copy()
     grouped = records.groupby(col.STUDY_ID, sort=True)
-    table["record_keys"] = table[col.STUDY_ID].map(grouped[col.RECORD_KEY].agg(lambda s: ";".join(sorted(set(s)))))
+    table[col.RECORD_KEYS] = table[col.STUDY_ID].map(grouped[col.RECORD_KEY].agg(lambda s: ";".join(sorted(set(s)))))
     table["sources"] = table[col.STUDY_ID].map(grouped[col.SOURCE].agg(lambda s: ";".join(sorted(set(s)))))
     if col.KEYWORDS in records:
         table[col.KEYWORDS] = table[col.STUDY_ID].map(grouped[col.KEYWORDS].agg(_joined_keywords))
@@ -622,7 +646,7 @@ CONFLICT_COLUMNS = [*col.RESOLUTION_COLUMNS, col.TITLE, "decisions"]
 # what a queue row shows beside the decision columns: who still owes what, then the study as the
 # reviewer needs it to decide, then the records behind it ("<source>:<export id> (<file> line <n>)")
 QUEUE_CONTEXT = ["needed", "waiting_for", "decided_by", col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI,
-                 col.PMID, col.ABSTRACT, "sources", "records", "record_keys"]
+                 col.PMID, col.ABSTRACT, "sources", "records", col.RECORD_KEYS]
 NO_TITLE = "[no title in the export: see the records column]"
 RESOLVER = "resolver (data/raw/decisions/resolutions.csv)"
 
