@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipeline import columns as col
 from pipeline import suggest
-from pipeline.screen import study_index
+from pipeline.screen import UNKNOWN_KEY_FIX, study_index
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
 from pipeline.io import dumps, file_lines, file_name, loads
@@ -42,8 +42,7 @@ RULE_DESIGN = "design"
 UNCLASSIFIED = "unclassified"
 KNOWN_RULES = (RULE_OVERRIDE, RULE_NO_EFFECT, RULE_DESIGN)
 
-KEY_FIX = ("use a record_key from data/processed/ingest/records.csv or a study_id from "
-           "data/processed/deduplicate/studies.csv")
+KEY_FIX = UNKNOWN_KEY_FIX
 
 # classified studies
 FIRST_AUTHOR = "first_author"

@@ -114,7 +114,7 @@ def cmd_init(args: argparse.Namespace) -> None:
              [f"put your export(s) in {target / folder.EXPORTS} and name each under sources: in {target / 'config.yaml'}"])
     steps += [f"write your eligibility criteria in {target / 'config.yaml'} (criteria:)",
               f"python3 review.py run {target}",
-              f"decide the rows of {target / 'data/processed/screen/to_screen_title_abstract.csv'} "
+              f"decide the rows of the title and abstract work queue the run writes, to_screen_title_abstract.csv "
               f"(see {target / 'README.md'})"]
     log.info("next: %s", "; then ".join(steps))
 

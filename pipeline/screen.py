@@ -71,6 +71,8 @@ DECISIONS = tuple(d.value for d in col.Decision)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANGUAGE_SEPARATOR = re.compile(r"\s*[;,/|]\s*")
 IN_PREVIOUS_VERSION = "in_previous_version"
+# what to do about a key that names nothing (screening decisions, the extraction sheet)
+UNKNOWN_KEY_FIX = "use a record_key or a study_id from the deduplicate stage's records.csv or studies.csv"
 REVIEW_VERSION = "review_version"  # studies column: "previous" or "new"
 
 
@@ -119,7 +121,7 @@ def validate_decisions(frame: pd.DataFrame, file: str, settings: Settings, *,
         where = f"{file}:{record['line']}"
         if not record["key"]:
             raise DecisionError("empty key", where=where,
-                                fix="name a record_key or a study_id (see data/processed/screen/to_screen_*.csv)")
+                                fix="name a record_key or a study_id (the key column of the screen stage's work queues)")
         if record["stage"] not in HUMAN_STAGES:
             raise DecisionError(f"stage '{record['stage']}' is not a screening stage", where=where,
                                 fix=f"use one of: {', '.join(HUMAN_STAGES)}")
@@ -398,8 +400,7 @@ def _study_of(key: str, index: KeyIndex, where: str) -> tuple[str, bool]:
         raise DecisionError(f"study '{key}' was split; its records are now the studies {_listed(found)}",
                             where=where, fix="decide each of them by its study_id, one row per study")
     raise DecisionError(f"key '{key}' matches no record or study", where=where,
-                        fix="use a record_key from data/processed/ingest/records.csv or a study_id from "
-                            "data/processed/deduplicate/studies.csv; if the record left the exports, delete the row")
+                        fix=f"{UNKNOWN_KEY_FIX}; if the record left the exports, delete the row")
 
 
 def _attach(decisions: pd.DataFrame, index: KeyIndex, *, resolutions: bool = False) -> pd.DataFrame:
