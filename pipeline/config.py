@@ -181,7 +181,7 @@ def _nearest_line(index: dict, path: tuple) -> int | None:
     return index.get(path)
 
 
-def _describe(error: jsonschema.ValidationError, schema: dict) -> tuple[tuple, str, str]:
+def _describe(error: jsonschema.ValidationError) -> tuple[tuple, str, str]:
     """Turn a jsonschema error into (key path, what is wrong, how to fix it)."""
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
@@ -216,12 +216,12 @@ def validate(document: Any, *, file: str = "config.yaml", lines: dict | None = N
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
-        path, what, fix = _describe(errors[0], schema)
+        path, what, fix = _describe(errors[0])
         line = _nearest_line(lines, path)
         location = f"{file}:{line}" if line else file
         raise ConfigError(f"{_format_path(path)}: {what}", where=location, fix=fix)
     settings = _freeze(with_defaults(document, schema))
-    _check_semantics(settings, document, file, lines)
+    _check_semantics(settings, file, lines)
     return settings
 
 
@@ -237,7 +237,7 @@ def _fail(file: str, lines: dict, path: tuple, what: str, fix: str) -> None:
     raise ConfigError(f"{_format_path(path)}: {what}", where=f"{file}:{line}" if line else file, fix=fix)
 
 
-def _check_semantics(settings: Settings, document: dict, file: str, lines: dict) -> None:
+def _check_semantics(settings: Settings, file: str, lines: dict) -> None:
     """Cross-key rules a JSON Schema cannot express."""
     for section, items in (("sources", settings.sources), ("criteria", settings.criteria),
                            ("tables", settings.tables)):

@@ -574,7 +574,7 @@ def _table_cells(spec_id: str, spec: TableSpec | None, published: pd.DataFrame |
             pub = pub_cells.get(key)
             rep = rep_cells.get(key)
             line = _Line(Kind.TABLE_CELL, spec_id, row, head, pub, rep, "", ((spec_id, row, head),))
-            line.auto_reason = missing or facts.reason(line, pub_rows, pub_heads, rep_rows, rep_heads)
+            line.auto_reason = missing or facts.reason(line, pub_rows, rep_rows)
             lines.append(line)
     return lines
 
@@ -617,7 +617,7 @@ class _TableFacts:
             prints_totals=not pub_cells or any(total in key for key in pub_cells),
         )
 
-    def reason(self, line: _Line, pub_rows: list, pub_heads: list, rep_rows: list, rep_heads: list) -> str:
+    def reason(self, line: _Line, pub_rows: list, rep_rows: list) -> str:
         row, head = fold_label(line.row), fold_label(line.column)
         if line.status is Status.NOT_PUBLISHED:
             if line.published is not None:
