@@ -32,6 +32,7 @@ from pipeline.columns import (EVIDENCE_INPUTS, EVIDENCE_LEVEL, EVIDENCE_RULE, NO
                               RECORD_KEYS, SCREEN_DECISION, STUDY_ID, YEAR)
 from pipeline.config import Settings, TableSpec
 from pipeline.errors import PipelineError
+from pipeline.screen import study_index
 from pipeline.stage import Kind as Stored
 from pipeline.stage import Stage, file, from_config
 
@@ -247,19 +248,16 @@ def _published_levels(levels: pd.DataFrame | None, settings: Settings) -> list[t
 
 
 def _key_index(classified: pd.DataFrame, studies: pd.DataFrame | None) -> dict[str, str] | None:
-    """record key (or study id) -> study id; None when no record keys are known at all."""
+    """record key, study id or earlier id -> study id (:func:`pipeline.screen.study_index`, the
+    first study where a key names several); None when no record keys are known at all."""
     if studies is not None and any(c not in studies.columns for c in (STUDY_ID, RECORD_KEYS)):
         raise PipelineError(f"studies lack the column '{STUDY_ID}' or '{RECORD_KEYS}'", where="studies (screen stage)",
                             fix="pass the screen stage's studies.csv, which lists each study's record keys")
-    index = {sid: sid for sid in classified[STUDY_ID].astype(str)}
-    sources = [frame for frame in (studies, classified) if frame is not None and RECORD_KEYS in frame.columns]
-    if not sources:
+    frame = studies if studies is not None else classified
+    if RECORD_KEYS not in frame.columns:
         return None
-    for frame in sources:
-        text = _text(frame[[STUDY_ID, RECORD_KEYS]])
-        for sid, keys in zip(text[STUDY_ID], text[RECORD_KEYS]):
-            for key in filter(None, (k.strip() for k in keys.split(";"))):
-                index.setdefault(key, sid)
+    index = {key: found[0] for key, found in study_index(_text(frame)).items()}
+    index.update({sid: sid for sid in classified[STUDY_ID].astype(str)})
     return index
 
 
