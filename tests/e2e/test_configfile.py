@@ -1,5 +1,6 @@
-"""``snakemake --configfile other.yaml`` runs the review other.yaml describes: the Snakefile checks that
-file, not config.yaml, and every stage reads it."""
+"""The Snakefile as Snakemake sees it: ``snakemake --configfile other.yaml`` runs the review other.yaml
+describes (the Snakefile checks that file, not config.yaml, and every stage reads it), and
+``snakemake --lint`` finds nothing."""
 
 from __future__ import annotations
 
@@ -42,3 +43,12 @@ def test_two_config_files_are_refused(tmp_path):
     result = snakemake(review, "--configfile", "config.yaml", "other.yaml", "--dry-run")
     assert result.returncode != 0
     assert "ERROR: --configfile names 2 files" in result.stderr
+
+
+def test_snakemake_lint_finds_nothing(tmp_path):
+    """Every rule has its log, threads, memory and software environment, and takes only files and
+    params (Snakemake's own best-practice check)."""
+    review = copy_review(REVIEW, tmp_path / "review")
+    result = snakemake(review, "--lint")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
