@@ -16,16 +16,21 @@ from pipeline import folder
 from pipeline.config import with_defaults, workflow_inputs
 
 
+# The review file of this run: the one given with --configfile, else config.yaml. The stages read
+# this file, so `snakemake --configfile other.yaml` runs the review other.yaml describes.
+CONFIG = folder.config_file(workflow.overwrite_configfiles)
 # Checked before Snakemake reads it, so that a YAML error, a file that is not UTF-8, a missing
 # export or a folder where a decision file belongs is reported as one ERROR line saying what to
 # fix, not as a workflow error.
-folder.preflight("config.yaml")
+folder.preflight(CONFIG)
+if not workflow.overwrite_configfiles:
 
+    configfile: CONFIG
 
-configfile: "config.yaml"
 
 config.update(with_defaults(config))
-EXPORTS = [source["path"] for source in config["sources"]]
+SOURCES = [source["id"] for source in config["sources"]]
+EXPORTS = {source["id"]: source["path"] for source in config["sources"]}
 SCREENING = workflow_inputs(f"{folder.SCREENING}/*.csv")
 PUBLISHED = workflow_inputs(f"{folder.PUBLISHED}/*.csv")
 # Optional files: a missing one is read as empty (an empty list here, and no path on the command line).
@@ -33,8 +38,8 @@ DUPLICATES = folder.optional(folder.DUPLICATES)
 RESOLUTIONS = folder.optional(folder.RESOLUTIONS)
 EXTRACTION = folder.optional(folder.EXTRACTION)
 TABLES = [table["id"] for table in config.get("tables", [])]
-FIGURE_FORMATS = config.get("figures", {}).get("formats", ["svg", "png"])
-PRISMA_FORMATS = config.get("prisma", {}).get("formats", ["svg", "png"])
+FIGURE_FORMATS = config["figures"]["formats"]
+PRISMA_FORMATS = config["prisma"]["formats"]
 
 
 def code_fingerprint():
@@ -52,19 +57,47 @@ def code_fingerprint():
 CODE = code_fingerprint()
 
 
-rule ingest:
-    """Read every export into one table: one row per raw record, with source, file and line."""
+rule ingest_source:
+    """Read one export into a table of its records: one job per source, side by side."""
     input:
-        exports=EXPORTS,
+        export=lookup(dpath="{source}", within=EXPORTS),
     output:
-        records="data/processed/ingest/records.csv",
+        records=temp("data/processed/ingest/sources/{source}.csv"),
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"sources": config["sources"]}, sort_keys=True),
     log:
-        "data/processed/logs/ingest.log",
+        "data/processed/logs/ingest_source/{source}.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     shell:
-        "python -m pipeline ingest --config config.yaml -o {output.records:q} --log {log:q}"
+        "python -m pipeline ingest-source --config {params.config:q} --source {wildcards.source:q}"
+        " --export {input.export:q} --output-records {output.records:q} --log {log:q}"
+
+
+rule ingest:
+    """Join the sources' records into one table, in the order of the config, one row per raw record."""
+    input:
+        sources=expand(rules.ingest_source.output.records, source=SOURCES),
+    output:
+        records="data/processed/ingest/records.csv",
+    params:
+        config=CONFIG,
+        code=CODE,
+    log:
+        "data/processed/logs/ingest.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    shell:
+        "python -m pipeline ingest --config {params.config:q} --sources {input.sources:q}"
+        " --output-records {output.records:q} --log {log:q}"
 
 
 rule deduplicate:
@@ -78,13 +111,21 @@ rule deduplicate:
         maybe="data/processed/deduplicate/maybe_pairs.csv",
         studies="data/processed/deduplicate/studies.csv",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"deduplicate": config.get("deduplicate", {})}, sort_keys=True),
     log:
         "data/processed/logs/deduplicate.log",
+    # prepares and compares its chunks in two processes (pipeline.deduplicate.WORKERS)
+    conda:
+        "envs/pipeline.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
     shell:
-        "python -m pipeline deduplicate --config config.yaml --records {input.records:q}"
-        " --decisions {input.decisions:q} -o data/processed/deduplicate --log {log:q}"
+        "python -m pipeline deduplicate --config {params.config:q} --records {input.records:q}"
+        " --decisions {input.decisions:q} --output-records {output.records:q} --output-pairs {output.pairs:q}"
+        " --output-maybe {output.maybe:q} --output-studies {output.studies:q} --log {log:q}"
 
 
 rule screen:
@@ -98,19 +139,32 @@ rule screen:
         records="data/processed/screen/records.csv",
         studies="data/processed/screen/studies.csv",
         conflicts="data/processed/screen/conflicts.csv",
-        queue_ta="data/processed/screen/to_screen_title_abstract.csv",
-        queue_ft="data/processed/screen/to_screen_full_text.csv",
+        queue_title_abstract="data/processed/screen/to_screen_title_abstract.csv",
+        queue_full_text="data/processed/screen/to_screen_full_text.csv",
         agreement="data/processed/screen/agreement.csv",
         unchecked="data/processed/screen/automation_unchecked.csv",
+        decisions="data/processed/screen/decisions.csv",
+        resolutions="data/processed/screen/resolutions.csv",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"criteria": config["criteria"], "search": config["search"],
                              "screening": config.get("screening", {}), "sources": config["sources"]}, sort_keys=True),
     log:
         "data/processed/logs/screen.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     shell:
-        "python -m pipeline screen --config config.yaml --records {input.records:q} --studies {input.studies:q}"
-        " --decisions {input.decisions:q} --resolutions {input.resolutions:q} -o data/processed/screen --log {log:q}"
+        "python -m pipeline screen --config {params.config:q} --records {input.records:q} --studies {input.studies:q}"
+        " --decisions {input.decisions:q} --resolutions {input.resolutions:q}"
+        " --output-records {output.records:q} --output-studies {output.studies:q}"
+        " --output-conflicts {output.conflicts:q} --output-queue-title-abstract {output.queue_title_abstract:q}"
+        " --output-queue-full-text {output.queue_full_text:q} --output-agreement {output.agreement:q}"
+        " --output-unchecked {output.unchecked:q} --output-decisions {output.decisions:q}"
+        " --output-resolutions {output.resolutions:q} --log {log:q}"
 
 
 rule classify:
@@ -125,13 +179,21 @@ rule classify:
         audit="data/processed/classify/audit.csv",
         suggestions="data/processed/classify/suggestions.csv",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"hierarchy": config["hierarchy"]}, sort_keys=True),
     log:
         "data/processed/logs/classify.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
     shell:
-        "python -m pipeline classify --config config.yaml --studies {input.studies:q}"
-        " --extraction {input.extraction:q} -o data/processed/classify --log {log:q}"
+        "python -m pipeline classify --config {params.config:q} --studies {input.studies:q}"
+        " --extraction {input.extraction:q} --output-studies {output.studies:q}"
+        " --output-interventions {output.interventions:q} --output-audit {output.audit:q}"
+        " --output-suggestions {output.suggestions:q} --log {log:q}"
 
 
 rule prisma:
@@ -143,14 +205,21 @@ rule prisma:
         template="data/processed/prisma/prisma2020.csv",
         diagram=expand("figures/prisma_flow.{ext}", ext=PRISMA_FORMATS),
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"sources": config["sources"], "criteria": config["criteria"],
                              "prisma": config.get("prisma", {})}, sort_keys=True),
     log:
         "data/processed/logs/prisma.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
     shell:
-        "python -m pipeline prisma --config config.yaml --records {input.records:q}"
-        " -o data/processed/prisma --figures figures --log {log:q}"
+        "python -m pipeline prisma --config {params.config:q} --records {input.records:q}"
+        " --output-counts {output.counts:q} --output-template {output.template:q}"
+        " --output-diagram {output.diagram:q} --log {log:q}"
 
 
 rule tables:
@@ -163,13 +232,20 @@ rule tables:
         latex="data/processed/tables/tables.tex",
         workbook="data/processed/tables/tables.xlsx",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"tables": config.get("tables", []), "hierarchy": config["hierarchy"]}, sort_keys=True),
     log:
         "data/processed/logs/tables.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
     shell:
-        "python -m pipeline tables --config config.yaml --classified {input.classified:q}"
-        " -o data/processed/tables --log {log:q}"
+        "python -m pipeline tables --config {params.config:q} --classified {input.classified:q}"
+        " --output-tables {output.tables:q} --output-markdown {output.markdown:q}"
+        " --output-latex {output.latex:q} --output-workbook {output.workbook:q} --log {log:q}"
 
 
 rule figures:
@@ -181,14 +257,21 @@ rule figures:
         pyramid=expand("figures/evidence_pyramid.{ext}", ext=FIGURE_FORMATS),
         charts=expand("figures/{table}.{ext}", table=TABLES, ext=FIGURE_FORMATS),
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"figures": config.get("figures", {}), "hierarchy": config["hierarchy"],
                              "tables": config.get("tables", [])}, sort_keys=True),
     log:
         "data/processed/logs/figures.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
     shell:
-        "python -m pipeline figures --config config.yaml --classified {input.classified:q}"
-        " --tables data/processed/tables -o figures --log {log:q}"
+        "python -m pipeline figures --config {params.config:q} --classified {input.classified:q}"
+        " --tables {input.tables:q} --output-pyramid {output.pyramid:q} --output-charts {output.charts:q}"
+        " --log {log:q}"
 
 
 rule reconcile:
@@ -204,15 +287,22 @@ rule reconcile:
         arithmetic="data/processed/reconcile/arithmetic.csv",
         markdown="data/processed/reconcile/reconcile.md",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"sources": config["sources"], "search": config["search"],
                              "hierarchy": config["hierarchy"], "tables": config.get("tables", [])}, sort_keys=True),
     log:
         "data/processed/logs/reconcile.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
     shell:
-        "python -m pipeline reconcile --config config.yaml --published {input.published:q}"
-        " --tables data/processed/tables --prisma {input.counts:q} --classified {input.classified:q}"
-        " --studies {input.studies:q} -o data/processed/reconcile --log {log:q}"
+        "python -m pipeline reconcile --config {params.config:q} --published {input.published:q}"
+        " --tables {input.tables:q} --counts {input.counts:q} --classified {input.classified:q}"
+        " --studies {input.studies:q} --output-reconciled {output.reconciled:q}"
+        " --output-arithmetic {output.arithmetic:q} --output-markdown {output.markdown:q} --log {log:q}"
 
 
 rule report:
@@ -221,8 +311,8 @@ rule report:
         records=rules.screen.output.records,
         studies=rules.screen.output.studies,
         pairs=rules.deduplicate.output.pairs,
-        decisions=SCREENING,
-        resolutions=RESOLUTIONS,
+        decisions=rules.screen.output.decisions,
+        resolutions=rules.screen.output.resolutions,
         classified=rules.classify.output.studies,
         interventions=rules.classify.output.interventions,
         audit=rules.classify.output.audit,
@@ -237,19 +327,25 @@ rule report:
     output:
         report="data/processed/report/index.html",
     params:
+        config=CONFIG,
         code=CODE,
         settings=json.dumps({"review": config.get("review", {}), "sources": config["sources"],
                              "criteria": config["criteria"], "hierarchy": config["hierarchy"],
                              "tables": config.get("tables", [])}, sort_keys=True),
     log:
         "data/processed/logs/report.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     shell:
-        "python -m pipeline report --config config.yaml --records {input.records:q} --studies {input.studies:q}"
+        "python -m pipeline report --config {params.config:q} --records {input.records:q} --studies {input.studies:q}"
         " --pairs {input.pairs:q} --decisions {input.decisions:q} --resolutions {input.resolutions:q}"
         " --classified {input.classified:q} --interventions {input.interventions:q} --audit {input.audit:q}"
-        " --prisma {input.counts:q} --tables {input.tables:q} --reconciled {input.reconciled:q}"
+        " --counts {input.counts:q} --tables {input.tables:q} --reconciled {input.reconciled:q}"
         " --arithmetic {input.arithmetic:q} --agreement {input.agreement:q} --conflicts {input.conflicts:q}"
-        " --figures {input.diagram:q} {input.charts:q} -o {output.report:q} --log {log:q}"
+        " --figures {input.diagram:q} {input.charts:q} --output-report {output.report:q} --log {log:q}"
 
 
 rule all:

@@ -21,14 +21,16 @@ import pandas as pd
 
 from pipeline import columns as col
 from pipeline import suggest
+from pipeline.screen import UNKNOWN_KEY_FIX, study_index
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
-from pipeline.io import dumps, file_lines, loads
+from pipeline.io import dumps, file_lines, file_name, loads
+from pipeline.progress import Progress
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
 KEY, FIELD, VALUE, SOURCE, QUOTE, EXTRACTOR, NOTE = "key", "field", "value", "source", "quote", "extractor", "note"
-RECORD_KEYS = "record_keys"
 INTERVENTION = "intervention"
 LEVEL_OVERRIDE = "level_override"
 SINGLE_VALUED_FIELDS = tuple(f for f in col.EXTRACTION_FIELDS if f != INTERVENTION)
@@ -40,8 +42,7 @@ RULE_DESIGN = "design"
 UNCLASSIFIED = "unclassified"
 KNOWN_RULES = (RULE_OVERRIDE, RULE_NO_EFFECT, RULE_DESIGN)
 
-KEY_FIX = ("use a record_key from data/processed/ingest/records.csv or a study_id from "
-           "data/processed/deduplicate/studies.csv")
+KEY_FIX = UNKNOWN_KEY_FIX
 
 # classified studies
 FIRST_AUTHOR = "first_author"
@@ -96,7 +97,7 @@ def validate_extraction(extraction: pd.DataFrame, studies: pd.DataFrame, hierarc
     for name in (KEY, FIELD, VALUE, NOTE):
         frame[name] = frame[name].astype(str).str.strip()
     frame[col.LINE] = file_lines(extraction)
-    index = _key_index(studies)
+    index = study_index(studies)
     moved = {key for cell in studies.get(col.EARLIER_IDS, []) for key in str(cell).split(";")}
     design_ids = [d.id for d in hierarchy.designs]
     level_ids = [lv.id for lv in hierarchy.levels]
@@ -130,20 +131,6 @@ def _check_header(extraction: pd.DataFrame, file: str) -> None:
     if unknown:
         raise DecisionError(f"unknown column(s) {', '.join(unknown)} in the header", where=f"{file}:1",
                             fix=f"the header must be: {header} (put free text in 'note')")
-
-
-def _key_index(studies: pd.DataFrame) -> dict[str, list[str]]:
-    """Map every study_id, every record key of a study and every id the study had before (the
-    screen stage's ``earlier_ids``) to the study (or studies) it names."""
-    study_ids = set(studies[col.STUDY_ID])
-    index: dict[str, set[str]] = {sid: {sid} for sid in study_ids}
-    earlier = studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index))
-    for study_id, keys, earlier_ids in zip(studies[col.STUDY_ID], studies[RECORD_KEYS], earlier):
-        for key in [*str(keys).split(";"), *str(earlier_ids).split(";")]:
-            key = key.strip()
-            if key and key not in study_ids:
-                index.setdefault(key, set()).add(study_id)
-    return {key: sorted(ids) for key, ids in index.items()}
 
 
 def _row_problem(field: str, value: str, note: str, design_ids: list[str],
@@ -276,12 +263,15 @@ def classify(studies: pd.DataFrame, extraction: pd.DataFrame, hierarchy: Hierarc
     extracted = _rows_by_study(extraction)
     rows: list[dict[str, str]] = []
     findings: list[dict[str, str]] = []
-    for study in included.to_dict("records"):
-        study_id = study[col.STUDY_ID]
-        row, study_findings = _classify_study(study, extracted.get(study_id, []), hierarchy,
-                                              suggested.get(study_id))
-        rows.append(row)
-        findings.extend(study_findings)
+    with Progress("classify", log) as progress:
+        progress.start("classifying", len(included), "studies")
+        for study in included.to_dict("records"):
+            progress.advance()
+            study_id = study[col.STUDY_ID]
+            row, study_findings = _classify_study(study, extracted.get(study_id, []), hierarchy,
+                                                  suggested.get(study_id))
+            rows.append(row)
+            findings.extend(study_findings)
     findings.extend(_not_included_findings(studies, extracted))
     classified = pd.DataFrame(rows, columns=CLASSIFIED_COLUMNS)
     audit = pd.DataFrame(findings, columns=AUDIT_COLUMNS).sort_values(AUDIT_COLUMNS, kind="stable")
@@ -484,3 +474,36 @@ def summary(classified: pd.DataFrame, hierarchy: Hierarchy | None = None) -> str
                  f"({int((parted & ~unextracted).sum())} disagree with the extraction, "
                  f"{int(unextracted.sum())} where none was extracted)")
     return line
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    studies: pd.DataFrame = file(Kind("table", "the screened studies",
+                                      required=(col.STUDY_ID, col.RECORD_KEYS, col.SCREEN_DECISION)))
+    extraction: pd.DataFrame = file(Kind("table", "the extraction sheet", required=tuple(col.EXTRACTION_COLUMNS),
+                                         line_numbers=True, optional=True, empty=tuple(col.EXTRACTION_COLUMNS)))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    studies: pd.DataFrame = file(Kind("table", "the included studies with design, effect and evidence level"))
+    interventions: pd.DataFrame = file(Kind("table", "each intervention at its highest level"))
+    audit: pd.DataFrame = file(Kind("table", "what the audit of the classification found"))
+    suggestions: pd.DataFrame = file(Kind("table", "the design each study's title and types suggest"))
+
+
+def run(inputs: Inputs, settings: Hierarchy) -> Outputs:
+    extraction = validate_extraction(inputs.extraction, inputs.studies, settings,
+                                     file_name(inputs.extraction, "extraction sheet"))
+    suggestions = suggest.suggest_designs(included_studies(inputs.studies), settings)
+    classified, interventions, audit = classify(inputs.studies, extraction, settings, suggestions)
+    log.info(suggest.summary(suggestions))
+    log.info(summary(classified, settings))
+    return Outputs(classified, interventions, audit, suggestions)
+
+
+STAGE = Stage("classify", "give every included study its evidence level", Inputs, Outputs, run,
+              from_config(lambda settings: settings.hierarchy))

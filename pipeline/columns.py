@@ -78,6 +78,8 @@ SCREEN_COLUMNS = [SCREEN_STAGE, SCREEN_DECISION, SCREEN_REASON, SCREEN_BY, PRISM
 # screened studies: the other ids the study's records would give it (ids it may have had before a
 # merge, split or new export), ";"-joined; a decision or extracted value keyed by one still attaches
 EARLIER_IDS = "earlier_ids"
+RECORD_KEYS = "record_keys"  # studies: the record_keys of the study's records, ";"-joined
+KEPT_RECORD_ID = "kept_record_id"  # studies: the record kept as the study's own
 
 
 class ScreenStage(str, Enum):
@@ -119,21 +121,6 @@ class PrismaBox(str, Enum):
     PENDING_TA = "pending_title_abstract"  # awaiting a title/abstract decision (or conflict)
     PENDING_FT = "pending_full_text"  # awaiting a full-text decision (or conflict)
     PREVIOUS = "previous_review"  # an update's record from an earlier search round (previous version)
-
-
-# --- criteria ------------------------------------------------------------------------------
-
-
-class CriterionKind(str, Enum):
-    INCLUSION = "inclusion"
-    EXCLUSION = "exclusion"
-
-
-class CriterionStage(str, Enum):
-    AUTOMATION = "automation"
-    TITLE_ABSTRACT = "title_abstract"
-    RETRIEVAL = "retrieval"
-    FULL_TEXT = "full_text"
 
 
 # --- classify ------------------------------------------------------------------------------

@@ -129,8 +129,8 @@ class Settings:
     tables: tuple[TableSpec, ...] = ()
     dedup: DedupSettings = field(default_factory=DedupSettings)
     screening: ScreeningSettings = field(default_factory=ScreeningSettings)
-    figure_formats: tuple[str, ...] = ("svg", "png")
-    prisma_formats: tuple[str, ...] = ("svg", "png")
+    figure_formats: tuple[str, ...] = ()  # the default is the schema's
+    prisma_formats: tuple[str, ...] = ()
     citation: str = ""
     question: str = ""
 
@@ -181,7 +181,7 @@ def _nearest_line(index: dict, path: tuple) -> int | None:
     return index.get(path)
 
 
-def _describe(error: jsonschema.ValidationError, schema: dict) -> tuple[tuple, str, str]:
+def _describe(error: jsonschema.ValidationError) -> tuple[tuple, str, str]:
     """Turn a jsonschema error into (key path, what is wrong, how to fix it)."""
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
@@ -216,12 +216,12 @@ def validate(document: Any, *, file: str = "config.yaml", lines: dict | None = N
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
-        path, what, fix = _describe(errors[0], schema)
+        path, what, fix = _describe(errors[0])
         line = _nearest_line(lines, path)
         location = f"{file}:{line}" if line else file
         raise ConfigError(f"{_format_path(path)}: {what}", where=location, fix=fix)
     settings = _freeze(with_defaults(document, schema))
-    _check_semantics(settings, document, file, lines)
+    _check_semantics(settings, file, lines)
     return settings
 
 
@@ -237,7 +237,7 @@ def _fail(file: str, lines: dict, path: tuple, what: str, fix: str) -> None:
     raise ConfigError(f"{_format_path(path)}: {what}", where=f"{file}:{line}" if line else file, fix=fix)
 
 
-def _check_semantics(settings: Settings, document: dict, file: str, lines: dict) -> None:
+def _check_semantics(settings: Settings, file: str, lines: dict) -> None:
     """Cross-key rules a JSON Schema cannot express."""
     for section, items in (("sources", settings.sources), ("criteria", settings.criteria),
                            ("tables", settings.tables)):
@@ -358,8 +358,8 @@ def _freeze(doc: dict) -> Settings:
             title_abstract=per_record.get("title_abstract", 1),
             full_text=per_record.get("full_text", 1),
         ),
-        figure_formats=tuple(doc.get("figures", {}).get("formats", ("svg", "png"))),
-        prisma_formats=tuple(doc.get("prisma", {}).get("formats", ("svg", "png"))),
+        figure_formats=tuple(doc["figures"]["formats"]),
+        prisma_formats=tuple(doc["prisma"]["formats"]),
     )
 
 
@@ -475,11 +475,6 @@ def load(path: str | Path) -> Settings:
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", where=str(path), fix="save the file as UTF-8") from None
     return parse(text, file=str(path))
-
-
-def section_json(document: dict, *names: str) -> str:
-    """The named config sections as canonical JSON (used as Snakemake params to trigger reruns)."""
-    return json.dumps({name: document.get(name) for name in names}, sort_keys=True)
 
 
 def check_source_files(settings: Settings, base: Path, *, file: str = "config.yaml", lines: dict | None = None) -> None:

@@ -24,7 +24,7 @@ Automatic vetoes hold transitively against automatic joins in the same way, but 
 ``same`` overrides them.
 
 :func:`standalone` gives the same result as one row per input record (record_id as in its own
-export, study_id, decision kept | duplicate | maybe, rule) for ``python -m pipeline dedupe``.
+export, study_id, decision kept | duplicate | maybe, rule) for ``python -m pipeline deduplicate-files``.
 
 A study_id is ``<family><year>-<sha1(canonical key)[:6]>``, the canonical key being the
 cluster's smallest record_key (doi: before pmid: before ref:), so it does not depend on row
@@ -37,6 +37,7 @@ import logging
 import multiprocessing
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -51,9 +52,10 @@ from pipeline.dedup.match import (DIFFERENT, KEY_A, KEY_B, OUTCOME, RANK, RULE, 
 from pipeline.dedup.merge import (STUDY_COLUMNS, completeness, filled_fields, join_trail, kept_positions, study_ids,
                                   studies)
 from pipeline.errors import CheckError, DecisionError, PipelineError
-from pipeline.io import dumps, file_lines
+from pipeline.io import dumps, file_lines, file_name
 from pipeline.keys import find_doi, record_key
 from pipeline.progress import Progress
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +154,7 @@ def deduplicate(records: pd.DataFrame, settings: DedupSettings,
         _check_records(records)
         work = records[USED_COLUMNS].fillna("").astype(str)
         if decisions is not None:
-            decisions = validate_duplicate_decisions(decisions, "duplicate decisions")
+            decisions = validate_duplicate_decisions(decisions, file_name(decisions, "duplicate decisions"))
             _log_unmatched(decisions, set(work[col.RECORD_KEY]))
         frame = _prep(work, progress)
         progress.start("blocking", 0, "records")
@@ -403,3 +405,31 @@ def records_from_benchmark(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         col.RAW: "{}",
     })
     return out[col.RECORD_COLUMNS].reset_index(drop=True)
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    records: pd.DataFrame = file(Kind("table", "the ingested records", required=tuple(col.RECORD_COLUMNS)))
+    decisions: pd.DataFrame = file(Kind("table", "human duplicate decisions (same/different)", line_numbers=True,
+                                        optional=True, empty=tuple(col.DUPLICATE_DECISION_COLUMNS)))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    records: pd.DataFrame = file(Kind("table", "the records with their study and the rule behind every merge"))
+    pairs: pd.DataFrame = file(Kind("table", "every candidate pair and the rule that decided it"))
+    maybe: pd.DataFrame = file(Kind("table", "the pairs left for a human to decide"))
+    studies: pd.DataFrame = file(Kind("table", "one row per study"))
+
+
+def run(inputs: Inputs, settings: DedupSettings) -> Outputs:
+    records, pairs, study_table = deduplicate(inputs.records, settings, inputs.decisions)
+    log.info(summary(records, pairs))
+    return Outputs(records, pairs, pairs[pairs[OUTCOME] == col.PairOutcome.MAYBE.value], study_table)
+
+
+STAGE = Stage("deduplicate", "find duplicate records and group them into studies", Inputs, Outputs, run,
+              from_config(lambda settings: settings.dedup))

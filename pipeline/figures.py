@@ -8,7 +8,9 @@ for its diagram too, with every text drawn as the characters it holds (no mathte
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,9 @@ from pipeline.config import Hierarchy, Settings, TableSpec
 from pipeline.errors import PipelineError
 from pipeline.render import charts
 from pipeline.render.figure import save
+from pipeline.stage import Kind, Stage, file, from_config
+
+log = logging.getLogger(__name__)
 
 __all__ = ["dimension_chart", "figures", "level_counts", "pyramid", "save", "summary"]
 
@@ -102,3 +107,28 @@ def summary(paths: Iterable[Path]) -> str:
     stems = sorted({Path(p).stem for p in paths})
     formats = ", ".join(f"{fmt}={n}" for fmt, n in sorted(by_format.items()))
     return f"figures: {len(paths)} files for {len(stems)} figures ({formats})"
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    classified: pd.DataFrame = file(Kind("table", "the classified studies", required=("study_id", EVIDENCE_LEVEL)))
+    tables: Mapping[str, pd.DataFrame] = file(Kind("tables", "the tables stage's tables (file stems are table ids)"))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    pyramid: Figure = file(Kind("figure", "the evidence pyramid"))
+    charts: Mapping[str, Figure] = file(Kind("figures", "chart"))  # by table id
+
+
+def run(inputs: Inputs, settings: Settings) -> Outputs:
+    built = figures(inputs.classified, {Path(path).stem: table for path, table in inputs.tables.items()}, settings)
+    pyramid_figure = built.pop("pyramid")
+    log.info("figures: the evidence pyramid and %d chart%s", len(built), "s" if len(built) != 1 else "")
+    return Outputs(pyramid_figure, built)
+
+
+STAGE = Stage("figures", "evidence pyramid and one chart per table", Inputs, Outputs, run, from_config())

@@ -58,6 +58,18 @@ def check_layout(base: Path = Path(".")) -> None:
                                 fix="move it away; the pipeline reads this path as a CSV file")
 
 
+def config_file(given: list) -> str:
+    """The review file of a workflow run: the one passed with ``--configfile`` (Snakemake's
+    ``workflow.overwrite_configfiles``), else config.yaml. Several are refused: the stages read one."""
+    import sys
+
+    if len(given) > 1:
+        sys.stderr.write(f"ERROR: --configfile names {len(given)} files ({', '.join(map(str, given))}); "
+                         "name one review file: the stages read exactly the file the run names\n")
+        raise SystemExit(2)
+    return str(given[0]) if given else CONFIG
+
+
 def preflight(config: str = CONFIG) -> None:
     """Everything checked before the workflow starts, each problem one ``ERROR:`` line and exit
     status 2: the config (schema, export files present) and the folder's layout."""

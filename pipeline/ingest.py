@@ -1,39 +1,30 @@
-"""The ``ingest`` stage: the per-source record frames as one table, one row per raw record.
+"""The ``ingest`` stage: every export as one table, one row per raw record.
 
-Reading each export is :func:`pipeline.formats.read_export` (called once per source by the CLI, so
-that a Snakefile can split ingest per source); this module only joins the results, checks that
-``record_id`` is unique across sources, and writes the stage's one summary line.
+It runs in two steps so that a workflow reads the exports side by side: :func:`run_source` (the
+``ingest-source`` subcommand, one job per export) reads one export with
+:func:`pipeline.formats.read_export_file`; :func:`run` (``ingest``) joins the sources' tables in
+the order of config.yaml, checks that ``record_id`` is unique across sources, and says the
+stage's one summary line.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from pipeline import columns as c
+from pipeline.config import Source
 from pipeline.errors import PipelineError
 from pipeline.formats.common import empty_frame
 from pipeline.progress import Progress
+from pipeline.stage import Kind, Stage, file
 
 log = logging.getLogger(__name__)
-
-
-def with_progress(exports: Sequence[tuple], frames: list[pd.DataFrame]) -> Iterator[tuple]:
-    """The ``exports`` (tuples whose second item is the file's path) one by one, logging records read
-    (``frames`` as the caller fills it), rate and time left every few seconds while they are read.
-    Time left is estimated from the bytes of the files still to read."""
-    sizes = [os.path.getsize(export[1]) if os.path.isfile(export[1]) else 0 for export in exports]
-    with Progress("ingest", log) as progress:
-        progress.start("reading exports", 0, "records")
-        for number, export in enumerate(exports):
-            yield export
-            read = sum(len(frame) for frame in frames)
-            progress.advance(read - progress.done)
-            done_bytes = sum(sizes[:number + 1])
-            progress.total = round(read * sum(sizes) / done_bytes) if done_bytes else 0
 
 
 def ingest(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -96,3 +87,76 @@ def summary(records: pd.DataFrame) -> str:
         if missing:
             line += f"; {source} has no {' or '.join(missing)} in any record"
     return line
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceInputs:
+    export: str = file(Kind("path", "the export file of the source"))
+
+
+@dataclass(frozen=True)
+class SourceOutputs:
+    records: pd.DataFrame = file(Kind("table", "the source's records"))
+
+
+def run_source(inputs: SourceInputs, settings: Source) -> SourceOutputs:
+    """Read the export of one source (``settings``) from ``inputs.export``."""
+    from pipeline import formats
+
+    with Progress("ingest", log) as progress:
+        progress.start(f"reading {settings.path}", 0)
+        records = formats.read_export_file(inputs.export, file=settings.path, source=settings.id,
+                                           format=settings.format, encoding=settings.encoding,
+                                           missing_fix="check the path in config.yaml (sources[].path) or on the "
+                                                       "command line, or add the file")
+    log.info("ingest: %s: %d record%s from %s", settings.id, len(records), "s" if len(records) != 1 else "",
+             settings.path)
+    return SourceOutputs(records)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    sources: Mapping[str, pd.DataFrame] = file(Kind("tables", "the records of each source, in the order of "
+                                                    "config.yaml", required=tuple(c.RECORD_COLUMNS)))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    records: pd.DataFrame = file(Kind("table", "every record of every source"))
+
+
+def run(inputs: Inputs, settings: None = None) -> Outputs:
+    """Join the sources' records in the order given."""
+    with Progress("ingest", log) as progress:
+        progress.start("joining", len(inputs.sources), "exports")
+        records = ingest(list(inputs.sources.values()))
+    log.info(summary(records))
+    return Outputs(records)
+
+
+def _source_settings(args: argparse.Namespace) -> Source:
+    """The source named by ``--source`` in the config, or one made from the export's file name."""
+    if args.source:
+        from pipeline.config import load
+
+        settings = load(args.config)
+        found = next((source for source in settings.sources if source.id == args.source), None)
+        if found is None:
+            raise PipelineError(f"no source '{args.source}' in {args.config}", where=args.config,
+                                fix=f"name one of: {', '.join(source.id for source in settings.sources)}")
+        return found
+    return Source(id=Path(args.export).stem, name=Path(args.export).stem, path=args.export, encoding=args.encoding)
+
+
+SOURCE_STAGE = Stage("ingest-source", "read one export into a table of its records with provenance",
+                     SourceInputs, SourceOutputs, run_source, _source_settings, options=(
+                         (("--source",), {"help": "the source's id in the config (default: none, the file's name "
+                                                  "is the source)"}),
+                         (("--encoding",), {"default": "auto", "help": "text encoding of a file read without --source: "
+                                                                       "auto (detected, the default) or a codec name "
+                                                                       "such as gbk"})))
+STAGE = Stage("ingest", "join the records of every source into one table", Inputs, Outputs, run,
+              lambda args: None)

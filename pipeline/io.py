@@ -86,7 +86,8 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
     Cells neutralised by :func:`write_table` (a leading ``'`` before ``=``, ``+``, ``-``, ``@``)
     are restored, so a table round-trips unchanged. With ``line_numbers`` the line of the file
     where each row starts is kept for :func:`file_lines` (for files people write, whose blank lines
-    and cells spanning lines make row ``i`` something other than line ``i + 2``).
+    and cells spanning lines make row ``i`` something other than line ``i + 2``), and the path for
+    :func:`file_name`.
     """
     path = Path(path)
     try:
@@ -116,12 +117,20 @@ def read_table(path: str | Path, *, required: Iterable[str] = (), what: str = "t
         raise PipelineError(f"{what} lacks column(s) {', '.join(missing)}", where=f"{path}:1",
                             fix=f"the header must include: {', '.join(required)}")
     frame = restore(frame) if _QUOTED_FORMULA.search(data) else frame
-    if line_numbers and lines is not None and len(lines) == len(frame):
-        frame.attrs[_LINES] = tuple(lines)
+    if line_numbers:
+        frame.attrs[_FILE] = str(path)
+        if lines is not None and len(lines) == len(frame):
+            frame.attrs[_LINES] = tuple(lines)
     return frame
 
 
-_LINES = "file_lines"
+_LINES, _FILE = "file_lines", "file"
+
+
+def file_name(frame: pd.DataFrame, default: str) -> str:
+    """The file a table was read from with ``read_table(..., line_numbers=True)``, else ``default``
+    (for messages that name the file and line of a bad row)."""
+    return frame.attrs.get(_FILE, default)
 
 
 def _bare_carriage_return(text: str) -> bool:

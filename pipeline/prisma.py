@@ -47,6 +47,7 @@ from pipeline.columns import PRISMA_BOX, RECORD_ID, SCREEN_DECISION, SCREEN_REAS
 from pipeline.config import Settings
 from pipeline.errors import CheckError
 from pipeline.render import prisma_flow
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -596,3 +597,29 @@ def summary(counts: dict) -> str:
         parts.append(f"{_get(counts, 'previous', 'studies')} studies from the previous version, "
                      f"{_get(counts, 'total', 'studies')} in total")
     return "prisma: " + "; ".join(parts)
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    records: pd.DataFrame = file(Kind("table", "the screened records",
+                                      required=(PRISMA_BOX, SOURCE, STUDY_ID, SCREEN_DECISION)))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    counts: dict = file(Kind("json", "the PRISMA 2020 counts"))
+    template: pd.DataFrame = file(Kind("table", "the counts in the PRISMA2020 R package's template layout"))
+    diagram: Figure = file(Kind("figure", "the flow diagram"))
+
+
+def run(inputs: Inputs, settings: Settings) -> Outputs:
+    counts = count(inputs.records, settings)
+    check(counts)
+    log.info(summary(counts))
+    return Outputs(counts, template(counts, settings), diagram(counts, settings))
+
+
+STAGE = Stage("prisma", "PRISMA 2020 counts, template CSV and flow diagram", Inputs, Outputs, run, from_config())

@@ -23,14 +23,18 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 import pandas as pd
 
 from pipeline import markdown
 from pipeline.columns import (EVIDENCE_INPUTS, EVIDENCE_LEVEL, EVIDENCE_RULE, NOT_REPORTED, PRISMA_BOX,
-                              SCREEN_DECISION, STUDY_ID, YEAR)
+                              RECORD_KEYS, SCREEN_DECISION, STUDY_ID, YEAR)
 from pipeline.config import Settings, TableSpec
 from pipeline.errors import PipelineError
+from pipeline.screen import study_index
+from pipeline.stage import Kind as Stored
+from pipeline.stage import Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,6 @@ PUBLISHED_COLUMNS = {
 }
 TOTAL = "Total"
 NOT_REPORTED_LABEL = "Not reported"
-RECORD_KEYS = "record_keys"  # studies.csv of the screen stage: the study's record keys, ";"-joined
 FIRST_AUTHOR = "first_author"
 OVERRIDE_REASON = "override_reason"
 LEVEL_COLUMN = "level"
@@ -245,19 +248,16 @@ def _published_levels(levels: pd.DataFrame | None, settings: Settings) -> list[t
 
 
 def _key_index(classified: pd.DataFrame, studies: pd.DataFrame | None) -> dict[str, str] | None:
-    """record key (or study id) -> study id; None when no record keys are known at all."""
+    """record key, study id or earlier id -> study id (:func:`pipeline.screen.study_index`, the
+    first study where a key names several); None when no record keys are known at all."""
     if studies is not None and any(c not in studies.columns for c in (STUDY_ID, RECORD_KEYS)):
         raise PipelineError(f"studies lack the column '{STUDY_ID}' or '{RECORD_KEYS}'", where="studies (screen stage)",
                             fix="pass the screen stage's studies.csv, which lists each study's record keys")
-    index = {sid: sid for sid in classified[STUDY_ID].astype(str)}
-    sources = [frame for frame in (studies, classified) if frame is not None and RECORD_KEYS in frame.columns]
-    if not sources:
+    frame = studies if studies is not None else classified
+    if RECORD_KEYS not in frame.columns:
         return None
-    for frame in sources:
-        text = _text(frame[[STUDY_ID, RECORD_KEYS]])
-        for sid, keys in zip(text[STUDY_ID], text[RECORD_KEYS]):
-            for key in filter(None, (k.strip() for k in keys.split(";"))):
-                index.setdefault(key, sid)
+    index = {key: found[0] for key, found in study_index(_text(frame)).items()}
+    index.update({sid: sid for sid in classified[STUDY_ID].astype(str)})
     return index
 
 
@@ -572,7 +572,7 @@ def _table_cells(spec_id: str, spec: TableSpec | None, published: pd.DataFrame |
             pub = pub_cells.get(key)
             rep = rep_cells.get(key)
             line = _Line(Kind.TABLE_CELL, spec_id, row, head, pub, rep, "", ((spec_id, row, head),))
-            line.auto_reason = missing or facts.reason(line, pub_rows, pub_heads, rep_rows, rep_heads)
+            line.auto_reason = missing or facts.reason(line, pub_rows, rep_rows)
             lines.append(line)
     return lines
 
@@ -615,7 +615,7 @@ class _TableFacts:
             prints_totals=not pub_cells or any(total in key for key in pub_cells),
         )
 
-    def reason(self, line: _Line, pub_rows: list, pub_heads: list, rep_rows: list, rep_heads: list) -> str:
+    def reason(self, line: _Line, pub_rows: list, rep_rows: list) -> str:
         row, head = fold_label(line.row), fold_label(line.column)
         if line.status is Status.NOT_PUBLISHED:
             if line.published is not None:
@@ -875,3 +875,35 @@ def summary(reconciled: pd.DataFrame, arithmetic: pd.DataFrame) -> str:
             f"{counts['not_published']} not published, {counts['not_reproduced']} not reproduced; "
             f"arithmetic: {len(arithmetic)} totals checked, {int(tally.get(Check.MISMATCH.value, 0))} mismatch, "
             f"{int(tally.get(Check.EMPTY_CELL.value, 0))} with empty cells")
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    tables: Mapping[str, pd.DataFrame] = file(Stored("tables", "the tables stage's tables (file stems are table ids)"))
+    counts: dict = file(Stored("json", "the prisma stage's counts"))
+    classified: pd.DataFrame = file(Stored("table", "the classified studies"))
+    studies: pd.DataFrame = file(Stored("table", "the screened studies"))
+    published: Mapping[str, pd.DataFrame] = file(Stored("tables", "the published numbers (data/raw/published/*.csv)",
+                                                      optional=True))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    reconciled: pd.DataFrame = file(Stored("table", "published against reproduced, with reasons"))
+    arithmetic: pd.DataFrame = file(Stored("table", "the published tables' own arithmetic"))
+    markdown: str = file(Stored("text", "both in Markdown"))
+
+
+def run(inputs: Inputs, settings: Settings) -> Outputs:
+    published = {Path(path).stem: table for path, table in sorted(inputs.published.items())}
+    reproduced = {Path(path).stem: table for path, table in inputs.tables.items()}
+    reconciled = reconcile(published, reproduced, inputs.counts, inputs.classified, settings, studies=inputs.studies)
+    checked = arithmetic(published)
+    log.info(summary(reconciled, checked))
+    return Outputs(reconciled, checked, to_markdown(reconciled, checked))
+
+
+STAGE = Stage("reconcile", "published numbers against reproduced ones", Inputs, Outputs, run, from_config())

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
@@ -26,6 +27,8 @@ from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.io import loads
 from pipeline.render.page import report_page
+from pipeline.screen import study_index
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ BOX_LABELS = {
     col.PrismaBox.PENDING_FT.value: "Awaiting a full-text decision",
 }
 
-STUDY_FIELDS = [col.STUDY_ID, "kept_record_id", col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI, col.ABSTRACT,
+STUDY_FIELDS = [col.STUDY_ID, col.KEPT_RECORD_ID, col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI, col.ABSTRACT,
                 "provenance", "ta_decision", "ft_decision", col.SCREEN_STAGE, col.SCREEN_DECISION, col.SCREEN_REASON,
                 col.SCREEN_BY, col.PRISMA_BOX]
 RECORD_FIELDS = [col.RECORD_ID, col.RECORD_KEY, col.SOURCE, col.FILE, col.LINE, col.FORMAT, col.DIALECT,
@@ -50,7 +53,7 @@ RECORD_FIELDS = [col.RECORD_ID, col.RECORD_KEY, col.SOURCE, col.FILE, col.LINE, 
                  col.STUDY_ID, col.IS_DUPLICATE, col.DEDUP_RULE, col.DEDUP_WITH, *col.SCREEN_COLUMNS]
 REQUIRED_RECORD_COLUMNS = [col.RECORD_ID, col.RECORD_KEY, col.SOURCE, col.FILE, col.LINE, col.TITLE, col.STUDY_ID,
                            col.IS_DUPLICATE, col.DEDUP_RULE, col.DEDUP_WITH, *col.SCREEN_COLUMNS]
-REQUIRED_STUDY_COLUMNS = [col.STUDY_ID, "kept_record_id", col.TITLE, col.SCREEN_DECISION, col.PRISMA_BOX]
+REQUIRED_STUDY_COLUMNS = [col.STUDY_ID, col.KEPT_RECORD_ID, col.TITLE, col.SCREEN_DECISION, col.PRISMA_BOX]
 PAIR_FIELDS = ["record_id_a", "record_id_b", "title_score", "outcome", "rule"]
 DECISION_FIELDS = [col.STUDY_ID, "key", "stage", "decision", "reason", "reviewer", "date", "note", "file", "line"]
 CLASSIFIED_FIELDS = ["design", "effect", "country", "setting", "provider_population", "client_population",
@@ -64,21 +67,25 @@ PRISMA_FIGURE = "prisma_flow"
 class ReportInputs:
     """Everything the report shows, as the stages wrote it (text columns, read back by ``read_table``)."""
 
-    records: pd.DataFrame  # screen/records.csv
-    studies: pd.DataFrame  # screen/studies.csv
-    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)  # deduplicate/pairs.csv
-    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # validated screening rows (with file, line)
-    resolutions: pd.DataFrame = field(default_factory=pd.DataFrame)  # validated resolution rows
-    classified: pd.DataFrame = field(default_factory=pd.DataFrame)  # classify/studies.csv
-    interventions: pd.DataFrame = field(default_factory=pd.DataFrame)  # classify/interventions.csv
-    audit: pd.DataFrame = field(default_factory=pd.DataFrame)  # classify/audit.csv
-    counts: Mapping[str, Any] = field(default_factory=dict)  # prisma/counts.json
-    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # tables/<id>.csv by table id
-    reconciled: pd.DataFrame = field(default_factory=pd.DataFrame)  # reconcile/reconcile.csv
-    arithmetic: pd.DataFrame = field(default_factory=pd.DataFrame)  # reconcile/arithmetic.csv
-    agreement: pd.DataFrame = field(default_factory=pd.DataFrame)  # screen/agreement.csv
-    conflicts: pd.DataFrame = field(default_factory=pd.DataFrame)  # screen/conflicts.csv
-    figures: Mapping[str, str] = field(default_factory=dict)  # SVG text by figure name (file stem)
+    records: pd.DataFrame = file(Kind("table", "the screened records", required=tuple(REQUIRED_RECORD_COLUMNS)))
+    studies: pd.DataFrame = file(Kind("table", "the screened studies", required=tuple(REQUIRED_STUDY_COLUMNS)))
+    pairs: pd.DataFrame = file(Kind("table", "the deduplication pairs"), default_factory=pd.DataFrame)
+    decisions: pd.DataFrame = file(Kind("table", "the screening decisions as screen validated them"),
+                                   default_factory=pd.DataFrame)
+    resolutions: pd.DataFrame = file(Kind("table", "the resolutions as screen validated them"),
+                                     default_factory=pd.DataFrame)
+    classified: pd.DataFrame = file(Kind("table", "the classified studies"), default_factory=pd.DataFrame)
+    interventions: pd.DataFrame = file(Kind("table", "the interventions"), default_factory=pd.DataFrame)
+    audit: pd.DataFrame = file(Kind("table", "the classification audit"), default_factory=pd.DataFrame)
+    counts: Mapping[str, Any] = file(Kind("json", "the PRISMA counts"), default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = file(Kind("tables", "the tables (file stems are table ids)"),
+                                              default_factory=dict)
+    reconciled: pd.DataFrame = file(Kind("table", "the reconciliation"), default_factory=pd.DataFrame)
+    arithmetic: pd.DataFrame = file(Kind("table", "the published arithmetic"), default_factory=pd.DataFrame)
+    agreement: pd.DataFrame = file(Kind("table", "the agreement between reviewers"), default_factory=pd.DataFrame)
+    conflicts: pd.DataFrame = file(Kind("table", "the conflicts"), default_factory=pd.DataFrame)
+    figures: Mapping[str, str] = file(Kind("texts", "figure files (the SVGs are inlined; file stems name them)",
+                                           suffix=".svg"), default_factory=dict)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -126,22 +133,6 @@ def _json_cell(cell: str) -> Any:
         return loads(cell, None)
     except (json.JSONDecodeError, TypeError):
         return cell
-
-
-def _key_index(records: pd.DataFrame, studies: pd.DataFrame) -> dict[str, list[str]]:
-    """Every record_key and study_id, and every id a study had before (``earlier_ids`` of the
-    screened studies), to the study ids it names."""
-    index: dict[str, set[str]] = {}
-    for key, study in zip(records[col.RECORD_KEY], records[col.STUDY_ID]):
-        index.setdefault(key, set()).add(study)
-    for study in records[col.STUDY_ID].unique():
-        index.setdefault(study, set()).add(study)
-    earlier: dict[str, set[str]] = {}
-    for study, ids in zip(studies[col.STUDY_ID], studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index))):
-        for key in str(ids).split(";"):
-            earlier.setdefault(key, set()).add(study)
-    index.update({key: found for key, found in earlier.items() if key and key not in index})
-    return {key: sorted(studies) for key, studies in index.items()}
 
 
 def _decision_rows(decisions: pd.DataFrame, index: dict[str, list[str]], who: str) -> tuple[list, list]:
@@ -198,7 +189,7 @@ def _other_provenance(cell: str, kept: str) -> dict[str, str]:
 def _studies(studies: pd.DataFrame, records: pd.DataFrame) -> dict[str, Any]:
     frame = _text(studies, STUDY_FIELDS).sort_values(col.STUDY_ID, kind="stable")
     frame[col.AUTHORS] = frame[col.AUTHORS].map(_author_names)
-    frame["provenance"] = [_other_provenance(cell, kept) for cell, kept in zip(frame["provenance"], frame["kept_record_id"])]
+    frame["provenance"] = [_other_provenance(cell, kept) for cell, kept in zip(frame["provenance"], frame[col.KEPT_RECORD_ID])]
     members: dict[str, list[str]] = {}
     for record_id, study_id in zip(records[col.RECORD_ID], records[col.STUDY_ID]):
         members.setdefault(study_id, []).append(record_id)
@@ -236,7 +227,7 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
     _require(inputs.records, REQUIRED_RECORD_COLUMNS, "screened records")
     _require(inputs.studies, REQUIRED_STUDY_COLUMNS, "screened studies")
     records = inputs.records.fillna("").astype(str)
-    index = _key_index(records, inputs.studies.fillna(""))
+    index = study_index(inputs.studies.fillna(""), records)
     decisions, unmatched = _decision_rows(inputs.decisions, index, "reviewer")
     resolutions, unmatched_resolutions = _decision_rows(inputs.resolutions, index, "resolved_by")
     tables = []
@@ -277,3 +268,24 @@ def summary(page: str, inputs: ReportInputs) -> str:
     """One line: size of the page and what it covers."""
     return (f"report: {len(page.encode('utf-8'))} bytes; {len(inputs.studies)} studies, {len(inputs.records)} records, "
             f"{len(inputs.decisions)} screening decisions, {len(inputs.figures)} figures")
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outputs:
+    report: str = file(Kind("text", "the report page"))
+
+
+def run(inputs: ReportInputs, settings: Settings) -> Outputs:
+    """The page, with tables and figures named by their file stems."""
+    inputs = replace(inputs, tables={Path(path).stem: table for path, table in inputs.tables.items()},
+                     figures={Path(path).stem: svg for path, svg in inputs.figures.items()})
+    log.info("report: building the page of %d studies and %d records", len(inputs.studies), len(inputs.records))
+    page = build_report(inputs, settings)
+    log.info(summary(page, inputs))
+    return Outputs(page)
+
+
+STAGE = Stage("report", "one self-contained HTML audit report", ReportInputs, Outputs, run, from_config())

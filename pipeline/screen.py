@@ -47,8 +47,10 @@ import difflib
 import itertools
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
@@ -57,8 +59,10 @@ from pipeline.config import Automation, Criterion, Settings
 from pipeline.dedup.merge import clash_suffix, own_study_id
 from pipeline.dedup.prep import author_fields, year_of
 from pipeline.errors import DecisionError
-from pipeline.io import dumps, file_lines, loads
+from pipeline.io import dumps, file_lines, file_name, loads
 from pipeline.keys import fold
+from pipeline.progress import Progress
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,8 @@ DECISIONS = tuple(d.value for d in col.Decision)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANGUAGE_SEPARATOR = re.compile(r"\s*[;,/|]\s*")
 IN_PREVIOUS_VERSION = "in_previous_version"
+# what to do about a key that names nothing (screening decisions, the extraction sheet)
+UNKNOWN_KEY_FIX = "use a record_key or a study_id from the deduplicate stage's records.csv or studies.csv"
 REVIEW_VERSION = "review_version"  # studies column: "previous" or "new"
 
 
@@ -115,7 +121,7 @@ def validate_decisions(frame: pd.DataFrame, file: str, settings: Settings, *,
         where = f"{file}:{record['line']}"
         if not record["key"]:
             raise DecisionError("empty key", where=where,
-                                fix="name a record_key or a study_id (see data/processed/screen/to_screen_*.csv)")
+                                fix="name a record_key or a study_id (the key column of the screen stage's work queues)")
         if record["stage"] not in HUMAN_STAGES:
             raise DecisionError(f"stage '{record['stage']}' is not a screening stage", where=where,
                                 fix=f"use one of: {', '.join(HUMAN_STAGES)}")
@@ -336,6 +342,30 @@ class KeyIndex:
         return found
 
 
+def study_index(studies: pd.DataFrame, records: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Key -> the study ids it names, sorted, for everything downstream of screen that reads a key
+    (extraction rows, the report's decisions): a study id names its study; a record_key the studies
+    holding its records (``records``, else the studies' ``record_keys``); an id a study had before
+    (``earlier_ids``) names that study when the key names nothing else."""
+    if records is not None:
+        pairs = zip(records[col.RECORD_KEY].astype(str), records[col.STUDY_ID].astype(str))
+    else:
+        pairs = ((key.strip(), study) for study, keys in zip(studies[col.STUDY_ID], studies[col.RECORD_KEYS].astype(str))
+                 for key in keys.split(";"))
+    index: dict[str, set[str]] = {}
+    for key, study in pairs:
+        if key:
+            index.setdefault(key, set()).add(study)
+    index.update({study: {study} for study in (studies if records is None else records)[col.STUDY_ID].astype(str)})
+    earlier: dict[str, set[str]] = {}
+    for study, ids in zip(studies[col.STUDY_ID].astype(str),
+                          studies.get(col.EARLIER_IDS, pd.Series("", index=studies.index)).astype(str)):
+        for key in filter(None, (key.strip() for key in ids.split(";"))):
+            earlier.setdefault(key, set()).add(study)
+    index.update({key: found for key, found in earlier.items() if key not in index})
+    return {key: sorted(found) for key, found in index.items()}
+
+
 def _listed(items: list[str], limit: int = 8) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
@@ -370,8 +400,7 @@ def _study_of(key: str, index: KeyIndex, where: str) -> tuple[str, bool]:
         raise DecisionError(f"study '{key}' was split; its records are now the studies {_listed(found)}",
                             where=where, fix="decide each of them by its study_id, one row per study")
     raise DecisionError(f"key '{key}' matches no record or study", where=where,
-                        fix="use a record_key from data/processed/ingest/records.csv or a study_id from "
-                            "data/processed/deduplicate/studies.csv; if the record left the exports, delete the row")
+                        fix=f"{UNKNOWN_KEY_FIX}; if the record left the exports, delete the row")
 
 
 def _attach(decisions: pd.DataFrame, index: KeyIndex, *, resolutions: bool = False) -> pd.DataFrame:
@@ -475,28 +504,12 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
 
     outcome_rows = []
     conflicts = []
-    for study in study_table.to_dict("records"):
-        sid = study[col.STUDY_ID]
-        stage_outcomes = {}
-        for stage in HUMAN_STAGES:
-            if (sid, stage) in settled:
-                stage_outcomes[stage] = settled[(sid, stage)]
-            elif (sid, stage) in by_stage:
-                outcome = _resolve(by_stage[(sid, stage)], stage, settings)
-                decided = {r["reviewer"] for r in by_stage[(sid, stage)]}
-                if outcome.decision != "conflict" and len(decided) < settings.screening.needed(stage):
-                    outcome = StageOutcome("pending", "", ";".join(sorted(decided)))
-                if outcome.decision == "conflict":
-                    rows = by_stage[(sid, stage)]
-                    conflicts.append({**dict.fromkeys(CONFLICT_COLUMNS, ""), "key": sid, "stage": stage,
-                                      col.TITLE: study.get(col.TITLE, ""),
-                                      "decisions": "; ".join(f"{r['reviewer']}={r['decision']}"
-                                                             + (f" ({r['reason']})" if r["reason"] else "")
-                                                             for r in sorted(rows, key=lambda r: r["reviewer"]))})
-                stage_outcomes[stage] = outcome
-            else:
-                stage_outcomes[stage] = StageOutcome("pending")
-        outcome_rows.append(_final(sid, automation.get(sid), stage_outcomes, settings))
+    with Progress("screen", log) as progress:
+        progress.start("deciding", len(study_table), "studies")
+        for study in study_table.to_dict("records"):
+            progress.advance()
+            outcome_rows.append(_decide_study(study, automation.get(study[col.STUDY_ID]), by_stage, settled,
+                                              conflicts, settings))
 
     outcomes = pd.DataFrame(outcome_rows, columns=[col.STUDY_ID, "ta_decision", "ta_reviewers", "ft_decision",
                                                    "ft_reviewers", *col.SCREEN_COLUMNS]).set_index(col.STUDY_ID)
@@ -513,6 +526,33 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
         "agreement": _agreement(attached),
         "unchecked": unchecked,
     }
+
+
+def _decide_study(study: dict, automation: StageOutcome | None, by_stage: dict[tuple[str, str], list[dict]],
+                  settled: dict[tuple[str, str], StageOutcome], conflicts: list[dict], settings: Settings) -> dict:
+    """One study's outcome at each human stage (a resolution first, else its reviewers' decisions)
+    and its final row; a conflict is added to ``conflicts``."""
+    sid = study[col.STUDY_ID]
+    stage_outcomes = {}
+    for stage in HUMAN_STAGES:
+        if (sid, stage) in settled:
+            stage_outcomes[stage] = settled[(sid, stage)]
+        elif (sid, stage) in by_stage:
+            outcome = _resolve(by_stage[(sid, stage)], stage, settings)
+            decided = {r["reviewer"] for r in by_stage[(sid, stage)]}
+            if outcome.decision != "conflict" and len(decided) < settings.screening.needed(stage):
+                outcome = StageOutcome("pending", "", ";".join(sorted(decided)))
+            if outcome.decision == "conflict":
+                rows = by_stage[(sid, stage)]
+                conflicts.append({**dict.fromkeys(CONFLICT_COLUMNS, ""), "key": sid, "stage": stage,
+                                  col.TITLE: study.get(col.TITLE, ""),
+                                  "decisions": "; ".join(f"{r['reviewer']}={r['decision']}"
+                                                         + (f" ({r['reason']})" if r["reason"] else "")
+                                                         for r in sorted(rows, key=lambda r: r["reviewer"]))})
+            stage_outcomes[stage] = outcome
+        else:
+            stage_outcomes[stage] = StageOutcome("pending")
+    return _final(sid, automation, stage_outcomes, settings)
 
 
 def _record_rounds(records: pd.DataFrame, settings: Settings) -> pd.Series:
@@ -532,7 +572,7 @@ def _study_table(records: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     kept = records[records[col.IS_DUPLICATE] != "true"].set_index(col.STUDY_ID)
     table = studies.copy()
     grouped = records.groupby(col.STUDY_ID, sort=True)
-    table["record_keys"] = table[col.STUDY_ID].map(grouped[col.RECORD_KEY].agg(lambda s: ";".join(sorted(set(s)))))
+    table[col.RECORD_KEYS] = table[col.STUDY_ID].map(grouped[col.RECORD_KEY].agg(lambda s: ";".join(sorted(set(s)))))
     table["sources"] = table[col.STUDY_ID].map(grouped[col.SOURCE].agg(lambda s: ";".join(sorted(set(s)))))
     if col.KEYWORDS in records:
         table[col.KEYWORDS] = table[col.STUDY_ID].map(grouped[col.KEYWORDS].agg(_joined_keywords))
@@ -607,7 +647,7 @@ CONFLICT_COLUMNS = [*col.RESOLUTION_COLUMNS, col.TITLE, "decisions"]
 # what a queue row shows beside the decision columns: who still owes what, then the study as the
 # reviewer needs it to decide, then the records behind it ("<source>:<export id> (<file> line <n>)")
 QUEUE_CONTEXT = ["needed", "waiting_for", "decided_by", col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI,
-                 col.PMID, col.ABSTRACT, "sources", "records", "record_keys"]
+                 col.PMID, col.ABSTRACT, "sources", "records", col.RECORD_KEYS]
 NO_TITLE = "[no title in the export: see the records column]"
 RESOLVER = "resolver (data/raw/decisions/resolutions.csv)"
 
@@ -693,3 +733,54 @@ def summary(result: dict[str, pd.DataFrame]) -> str:
         line += (f"; update: {int(previous.sum())} studies from the previous version, "
                  f"{int((~previous).sum())} new")
     return line
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+# the columns of the validated decisions screen passes on to the report
+VALIDATED_DECISION_COLUMNS = [*col.SCREENING_DECISION_COLUMNS, "file", "line"]
+VALIDATED_RESOLUTION_COLUMNS = [*col.RESOLUTION_COLUMNS, "reviewer", "file", "line"]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    records: pd.DataFrame = file(Kind("table", "the deduplicated records",
+                                      required=(*col.RECORD_COLUMNS, *col.DEDUP_COLUMNS)))
+    studies: pd.DataFrame = file(Kind("table", "the deduplicated studies", required=(col.STUDY_ID,)))
+    decisions: Mapping[str, pd.DataFrame] = file(Kind("tables", "screening decisions, one file per reviewer "
+                                                      "(named after them)", line_numbers=True, optional=True))
+    resolutions: pd.DataFrame = file(Kind("table", "settled conflicts", line_numbers=True, optional=True,
+                                          empty=tuple(col.RESOLUTION_COLUMNS)))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    records: pd.DataFrame = file(Kind("table", "each record's decision, reason, stage and PRISMA box"))
+    studies: pd.DataFrame = file(Kind("table", "each study's decisions"))
+    conflicts: pd.DataFrame = file(Kind("table", "studies the reviewers disagree on, laid out as resolutions"))
+    queue_title_abstract: pd.DataFrame = file(Kind("table", "the studies still to decide at title and abstract"))
+    queue_full_text: pd.DataFrame = file(Kind("table", "the studies still to decide at full text"))
+    agreement: pd.DataFrame = file(Kind("table", "agreement between reviewers"))
+    unchecked: pd.DataFrame = file(Kind("table", "studies an automation criterion could not check"))
+    decisions: pd.DataFrame = file(Kind("table", "every reviewer's decisions as validated, with file and line"))
+    resolutions: pd.DataFrame = file(Kind("table", "the resolutions as validated, with file and line"))
+
+
+def run(inputs: Inputs, settings: Settings) -> Outputs:
+    """Validate the decision files, then :func:`screen`."""
+    frames = [validate_decisions(frame, path, settings, reviewer=Path(path).stem)
+              for path, frame in sorted(inputs.decisions.items())]
+    decisions = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALIDATED_DECISION_COLUMNS))
+    resolutions = validate_decisions(inputs.resolutions, file_name(inputs.resolutions, "resolutions"), settings,
+                                     resolutions=True)
+    result = screen(inputs.records, inputs.studies, decisions, settings, resolutions)
+    log.info(summary(result))
+    return Outputs(result["records"], result["studies"], result["conflicts"], result["queue_title_abstract"],
+                   result["queue_full_text"], result["agreement"], result["unchecked"],
+                   decisions.reindex(columns=VALIDATED_DECISION_COLUMNS, fill_value=""),
+                   resolutions.reindex(columns=VALIDATED_RESOLUTION_COLUMNS, fill_value=""))
+
+
+STAGE = Stage("screen", "apply automation criteria and human screening decisions", Inputs, Outputs, run,
+              from_config())

@@ -17,6 +17,8 @@ import logging
 import re
 import zipfile
 from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import pandas as pd
@@ -27,8 +29,9 @@ from openpyxl.writer.excel import ExcelWriter
 
 from pipeline import columns as col
 from pipeline import markdown
-from pipeline.config import Hierarchy, TableSpec
+from pipeline.config import Hierarchy, Settings, TableSpec
 from pipeline.io import FORMULA_TRIGGERS, loads
+from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
@@ -328,3 +331,32 @@ def summary_tables(tables: list[tuple[TableSpec, pd.DataFrame]]) -> str:
     parts = [f"{spec.id} ({len(table) - 1} rows)" for spec, table in tables]
     studies = int(tables[0][1][TOTAL].iloc[-1])
     return f"tables: {len(tables)} tables of {studies} studies: {', '.join(parts)}"
+
+
+# --- the stage's contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    classified: pd.DataFrame = file(Kind("table", "the classified studies", required=(col.STUDY_ID, col.EVIDENCE_LEVEL)))
+
+
+@dataclass(frozen=True)
+class Outputs:
+    tables: Mapping[str, pd.DataFrame] = file(Kind("tables", "table"))  # by table id
+    markdown: str = file(Kind("text", "every table in Markdown"))
+    latex: str = file(Kind("text", "every table in LaTeX"))
+    workbook: bytes = file(Kind("bytes", "every table as a sheet of one workbook"))
+
+
+def run(inputs: Inputs, settings: Settings) -> Outputs:
+    built = [(spec, crosstab(inputs.classified, spec, settings.hierarchy)) for spec in settings.tables]
+    log.info(summary_tables(built))
+    return Outputs({spec.id: table for spec, table in built},
+                   "\n\n".join(to_markdown(table, spec) for spec, table in built) + "\n",
+                   "\n\n".join(to_latex(table, spec) for spec, table in built) + "\n",
+                   to_xlsx_bytes(built))
+
+
+STAGE = Stage("tables", "cross-tabulate study characteristics by evidence level", Inputs, Outputs, run,
+              from_config())

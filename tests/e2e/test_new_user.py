@@ -113,7 +113,7 @@ def test_a_stage_that_refuses_a_decision_shows_its_error_not_snakemakes_report(s
     assert result.returncode == 2
     assert {line for line in output.splitlines() if line.startswith("ERROR")} == {
         "ERROR: data/raw/decisions/screening/ann.csv:2: key 'nokey' matches no record or study; use a record_key "
-        "from data/processed/ingest/records.csv or a study_id from data/processed/deduplicate/studies.csv; if the "
+        "or a study_id from the deduplicate stage's records.csv or studies.csv; if the "
         "record left the exports, delete the row"}
     for snakemake_text in ("Exception", "Error in rule", "WorkflowError", "Traceback"):
         assert snakemake_text not in output

@@ -28,9 +28,11 @@ MB = 1 << 20
 TINY_TAGS = b"TY  - JOUR\n" + b"A1  - x\n" * (8 * MB // 8) + b"ER  - \n"  # 8 MB of the costliest lines
 
 
-def run_ingest(*files: str, env: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, str, float, int]:
-    """(exit status, stderr, seconds, peak RSS in MB) of ``python -m pipeline ingest FILES``."""
-    command = [sys.executable, "-m", "pipeline", "ingest", *files, "-o", os.devnull + ".csv"]
+def run_ingest(export: str, env: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, str, float, int]:
+    """(exit status, stderr, seconds, peak RSS in MB) of ``python -m pipeline ingest-source --export FILE``."""
+    command = [sys.executable, "-m", "pipeline", "ingest-source", "--export", export,
+               "--output-records", os.devnull + ".csv"]
+    files = [export]
     with tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **(env or {})})

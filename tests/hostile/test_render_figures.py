@@ -138,7 +138,9 @@ def test_the_figures_command_finishes_on_a_dollar_label(tmp_path):
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables" / "t.csv").write_text(f'Country,Best,Total\n"{MATH}",1,1\nTotal,1,1\n', encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "pipeline", "figures", "--config", str(config), "--classified",
-                             str(tmp_path / "studies.csv"), "--tables", str(tmp_path / "tables"), "-o",
-                             str(tmp_path / "figures")], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+                             str(tmp_path / "studies.csv"), "--tables", str(tmp_path / "tables" / "t.csv"),
+                             "--output-pyramid", str(tmp_path / "figures" / "evidence_pyramid.svg"),
+                             "--output-charts", str(tmp_path / "figures" / "t.svg")],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert dollars_drawn(glyphs_after((tmp_path / "figures" / "t.svg").read_text(encoding="utf-8"), MATH)) == 2

@@ -348,11 +348,11 @@ ERROR_CASES = [
      f"{FILE}:2: level_override 'best' has no reason; say in the 'note' column why the level differs from the "
      "rules (for example where the level is published)"),
     (make_extraction(("doi:10.9/nowhere", "design", "rct")),
-     f"{FILE}:2: key 'doi:10.9/nowhere' matches no study; use a record_key from data/processed/ingest/records.csv "
-     "or a study_id from data/processed/deduplicate/studies.csv"),
+     f"{FILE}:2: key 'doi:10.9/nowhere' matches no study; use a record_key or a study_id "
+     "from the deduplicate stage's records.csv or studies.csv"),
     (make_extraction(("", "design", "rct")),
-     f"{FILE}:2: the key is empty; use a record_key from data/processed/ingest/records.csv "
-     "or a study_id from data/processed/deduplicate/studies.csv"),
+     f"{FILE}:2: the key is empty; use a record_key or a study_id "
+     "from the deduplicate stage's records.csv or studies.csv"),
     (make_extraction(("doi:10.1/shared", "design", "rct")),
      f"{FILE}:2: key 'doi:10.1/shared' matches 2 studies (s1, s2); use the study_id of the study you mean"),
     (make_extraction(("s1", "design", "rct"), ("s1", "country", "USA"), ("pmid:1", "design", "opinion")),
@@ -363,7 +363,7 @@ ERROR_CASES = [
      "study: keep one of the rows (or correct its key)"),
     (make_extraction(("s1", "design", "rct"), ("s9", "design", "rct"), ("s1", "effect", "good")),
      f"{FILE}:3: key 's9' matches no study (first of 2 problems in {FILE}; the others are logged); use a "
-     "record_key from data/processed/ingest/records.csv or a study_id from data/processed/deduplicate/studies.csv"),
+     "record_key or a study_id from the deduplicate stage's records.csv or studies.csv"),
 ]
 ERROR_IDS = ["unknown-field", "empty-value", "design-not-in-vocabulary", "effect-not-allowed",
              "override-not-a-level", "override-without-reason", "key-matches-no-study", "empty-key",

@@ -160,4 +160,4 @@ def test_load_or_exit_checks_that_every_export_exists(tmp_path, capsys, path, ex
 def test_snakefile_validates_config_before_snakemake_reads_it():
     """Snakemake's own reader reports a YAML mistake as a workflow error without a line number."""
     snakefile = (REPO / "Snakefile").read_text(encoding="utf-8")
-    assert snakefile.index('folder.preflight("config.yaml")') < snakefile.index('configfile: "config.yaml"')
+    assert snakefile.index("folder.preflight(CONFIG)") < snakefile.index("configfile: CONFIG")

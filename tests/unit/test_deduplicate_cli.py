@@ -1,4 +1,4 @@
-"""``python -m pipeline dedupe FILE... -o OUT.csv``: standalone deduplication of export files."""
+"""``python -m pipeline deduplicate-files FILE... -o OUT.csv`` (formerly ``dedupe``): standalone deduplication of export files."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ RIS = (
 
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     monkeypatch.chdir(tmp_path)
-    return main(["dedupe", *args])
+    return main(["deduplicate-files", *args])
 
 
 def test_benchmark_layout_csv_gives_one_row_per_record_with_its_own_id(tmp_path: Path,
@@ -80,7 +80,7 @@ def test_missing_file_is_an_error_naming_it(tmp_path: Path, monkeypatch: pytest.
 
 @pytest.mark.parametrize(("content", "code", "message"), [
     (b"", 2, "empty.csv:1: the file is empty"),
-    (b'title,author\n"never closed,x\n', 0, "dedupe: 1 records -> 1 studies"),
+    (b'title,author\n"never closed,x\n', 0, "deduplicate-files: 1 records -> 1 studies"),
     (b"\xff\xfe\x00garbage,\"x\n", 2, "broken.csv:1: not a bibliographic export"),
 ], ids=["empty", "open-quote-read-by-the-export-reader", "utf16-garbage"])
 def test_a_csv_pandas_cannot_parse_goes_to_the_export_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -91,3 +91,10 @@ def test_a_csv_pandas_cannot_parse_goes_to_the_export_reader(tmp_path: Path, mon
     assert run(tmp_path, monkeypatch, name, "-o", "dedup.csv") == code
     error = capsys.readouterr().err
     assert message in error and "internal error" not in error
+
+
+def test_the_former_name_dedupe_still_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.ris").write_text(RIS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["dedupe", "a.ris", "-o", "out.csv"]) == 0
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").startswith("record_id,study_id,decision,rule\n")

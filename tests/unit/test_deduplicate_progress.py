@@ -30,16 +30,3 @@ def test_short_run_logs_nothing(caplog) -> None:
             progress.start("reading exports", 0)
             progress.advance(3)
     assert not caplog.records
-
-
-def test_ingest_progress_yields_every_export_and_counts_records(tmp_path) -> None:
-    files = []
-    for name in ("a.ris", "b.ris"):
-        (tmp_path / name).write_text("TY  - JOUR\nER  -\n", encoding="utf-8")
-        files.append((name, str(tmp_path / name)))
-    frames: list[pd.DataFrame] = []
-    seen = []
-    for export in ingest.with_progress(files, frames):
-        seen.append(export)
-        frames.append(pd.DataFrame({"x": [1, 2]}))
-    assert seen == files

@@ -88,7 +88,8 @@ def test_a_source_can_name_the_encoding_auto_detection_cannot_tell(tmp_path) -> 
     ) + shipped[shipped.index("\ncriteria:") + 1:]
     (tmp_path / "config.yaml").write_text(config, encoding="utf-8")
 
-    assert main(["ingest", "--config", str(tmp_path / "config.yaml"), "-o", str(tmp_path / "out.csv")]) == 0
+    assert main(["ingest-source", "--config", str(tmp_path / "config.yaml"), "--source", "cnki",
+                 "--export", str(export), "--output-records", str(tmp_path / "out.csv")]) == 0
     records = read_table(tmp_path / "out.csv")
     assert records["title"].tolist() == [title]
     assert records["authors"].tolist() == ['[["王","芳"]]']
@@ -106,7 +107,7 @@ def test_standalone_ingest_takes_the_encoding_on_the_command_line(tmp_path, caps
     export = tmp_path / "cnki.ris"
     export.write_bytes("TY  - JOUR\nTI  - 继发性创伤压力\nPY  - 2019\nER  - \n".encode("gbk"))
     out = tmp_path / "records.csv"
-    assert main(["ingest", str(export), "--encoding", "gbk", "-o", str(out)]) == 0
+    assert main(["ingest-source", "--export", str(export), "--encoding", "gbk", "--output-records", str(out)]) == 0
     assert read_table(out)["title"].tolist() == ["继发性创伤压力"]
-    assert main(["ingest", str(export), "--encoding", "gbx", "-o", str(out)]) == 2
+    assert main(["ingest-source", "--export", str(export), "--encoding", "gbx", "--output-records", str(out)]) == 2
     assert "unknown encoding 'gbx'" in capsys.readouterr().err

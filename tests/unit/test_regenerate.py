@@ -32,12 +32,19 @@ def _environment(seed: str, epoch: str) -> dict[str, str]:
 
 
 def _stage(review: Path, run: str, stage: str) -> list[str]:
-    out = review / run
+    out, settings = review / run, config.load(review / "config.yaml")
+    tables = [str(out / "tables" / f"{spec.id}.csv") for spec in settings.tables]
     if stage == "tables":
-        return [sys.executable, "-m", "pipeline", "tables", "--config", "config.yaml",
-                "--classified", "studies.csv", "-o", str(out / "tables")]
+        return [sys.executable, "-m", "pipeline", "tables", "--config", "config.yaml", "--classified", "studies.csv",
+                "--output-tables", *tables, *(f"--output-{name}={out / 'tables' / f'tables.{suffix}'}"
+                                              for name, suffix in (("markdown", "md"), ("latex", "tex"),
+                                                                   ("workbook", "xlsx")))]
+    figures = out / "figures"
     return [sys.executable, "-m", "pipeline", "figures", "--config", "config.yaml", "--classified", "studies.csv",
-            "--tables", str(out / "tables"), "-o", str(out / "figures")]
+            "--tables", *tables,
+            "--output-pyramid", *(str(figures / f"evidence_pyramid.{fmt}") for fmt in settings.figure_formats),
+            "--output-charts", *(str(figures / f"{spec.id}.{fmt}") for spec in settings.tables
+                                 for fmt in settings.figure_formats)]
 
 
 def _run_side_by_side(review: Path, stage: str) -> None:

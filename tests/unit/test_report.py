@@ -19,6 +19,7 @@ from pipeline.render.page import script_json
 from pipeline.render.svg import inline_svg
 from pipeline.io import write_json, write_table, write_text
 
+REPO = Path(__file__).resolve().parents[2]
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 SCRIPT_TITLE = "<script>alert(1)</script> Mindfulness for nurses"
 IMG_AUTHOR = "<img src=x onerror=alert(1)>"
@@ -275,18 +276,18 @@ def test_cli_report_reads_the_stage_outputs_and_writes_one_page(tmp_path):
     for name, frame in files.items():
         write_table(frame, review / f"{name}.csv")
     write_table(inputs.tables["table3_country"], review / "table3_country.csv")
-    screening = review / "eve.csv"
-    write_text("key,stage,decision,reason,reviewer,date,note\ndoi:10.1/a,title_abstract,include,,eve,2024-03-01,"
-               "\"<script>alert('n')</script>\"\n", screening)
-    write_text("key,stage,decision,reason,resolved_by,date,note\n", review / "resolutions.csv")
+    screening = review / "decisions.csv"  # as the screen stage validated eve.csv
+    write_text("key,stage,decision,reason,reviewer,date,note,file,line\ndoi:10.1/a,title_abstract,include,,eve,"
+               "2024-03-01,\"<script>alert('n')</script>\",data/raw/decisions/screening/eve.csv,2\n", screening)
+    write_text("key,stage,decision,reason,resolved_by,date,note,reviewer,file,line\n", review / "resolutions.csv")
     write_json(inputs.counts, review / "counts.json")
     write_text(SVG, review / "prisma_flow.svg")
     write_text("not read", review / "prisma_flow.png")
     out = review / "report" / "index.html"
     argv = ["report", "--config", str(review / "config.yaml"), "--decisions", str(screening),
-            "--resolutions", str(review / "resolutions.csv"), "--prisma", str(review / "counts.json"),
+            "--resolutions", str(review / "resolutions.csv"), "--counts", str(review / "counts.json"),
             "--tables", str(review / "table3_country.csv"),
-            "--figures", str(review / "prisma_flow.svg"), str(review / "prisma_flow.png"), "-o", str(out)]
+            "--figures", str(review / "prisma_flow.svg"), str(review / "prisma_flow.png"), "--output-report", str(out)]
     for name in files:
         argv += [f"--{name}", str(review / f"{name}.csv")]
     assert cli.main(argv) == 0
@@ -298,17 +299,19 @@ def test_cli_report_reads_the_stage_outputs_and_writes_one_page(tmp_path):
     assert 'id="figure-prisma_flow"' in out.read_text(encoding="utf-8")
 
 
-def test_cli_report_names_a_bad_decision_file(tmp_path, capsys):
-    write_text((HOSTILE / "config.yaml").read_text(encoding="utf-8"), tmp_path / "config.yaml")
+def test_a_bad_decision_file_is_refused_by_screen_which_hands_the_report_what_it_validated(tmp_path, capsys):
+    processed = REPO / "tests" / "fixtures" / "review_expected" / "data" / "processed"
     bad = tmp_path / "eve.csv"
     write_text("key,stage,decision,reason,reviewer,date,note\nk,title_abstract,reject,,eve,,\n", bad)
-    argv = ["report", "--config", str(tmp_path / "config.yaml"), "--decisions", str(bad), "-o", str(tmp_path / "x.html")]
-    for name in ("records", "studies", "pairs", "classified", "interventions", "audit", "reconciled", "arithmetic",
-                 "agreement", "conflicts"):
-        argv += [f"--{name}", str(tmp_path / f"{name}.csv")]
-    argv += ["--prisma", str(tmp_path / "counts.json")]
+    argv = ["screen", "--config", str(REPO / "tests" / "fixtures" / "review" / "config.yaml"),
+            "--records", str(processed / "deduplicate" / "records.csv"),
+            "--studies", str(processed / "deduplicate" / "studies.csv"), "--decisions", str(bad)]
+    for name in ("records", "studies", "conflicts", "queue-title-abstract", "queue-full-text", "agreement",
+                 "unchecked", "decisions", "resolutions"):
+        argv += [f"--output-{name}", str(tmp_path / "screen" / f"{name}.csv")]
     assert cli.main(argv) == 2
     assert f"ERROR: {bad}:2: decision 'reject' is not allowed; use one of: include, exclude, maybe" in capsys.readouterr().err
+
 
 
 def test_a_decision_keyed_by_an_earlier_study_id_shows_on_the_study_it_moved_to(settings):
