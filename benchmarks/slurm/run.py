@@ -30,7 +30,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import cluster  # noqa: E402
+from snakemake_runner import outputs  # noqa: E402  (every output file but the logs, as the end-to-end tests read them)
 
 log = logging.getLogger("benchmarks.slurm")
 REVIEWS = {"shipped": REPO, "fixture": REPO / "tests" / "fixtures" / "review"}
@@ -61,17 +63,6 @@ def snakemake(review: Path, *options: str, env: dict[str, str] | None = None) ->
     return command, seconds, done.stdout + done.stderr
 
 
-def outputs(review: Path) -> dict[str, bytes]:
-    """Every file the rules wrote, by path relative to the review (logs left out)."""
-    found = {}
-    for folder in ("data/processed", "figures"):
-        for path in sorted((review / folder).rglob("*")):
-            relative = path.relative_to(review).as_posix()
-            if path.is_file() and "/logs/" not in f"/{relative}":
-                found[relative] = path.read_bytes()
-    return found
-
-
 def compare(local: dict[str, bytes], remote: dict[str, bytes]) -> dict:
     return {
         "files": len(local),
@@ -99,6 +90,8 @@ def run(review: str, work: Path, slurm: cluster.Cluster) -> dict:
     log.info("Slurm run: %.1f s, %d Slurm jobs", slurm_seconds, len(jobs))
     result = compare(outputs(local), outputs(remote))
     return {
+        "run_by": shlex.join(["benchmarks/slurm/run.py", "--review", review]),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "review": review,
         "machine": f"{os.cpu_count()} CPUs, {platform.platform()}",
         "slurm": subprocess.run(["sinfo", "--version"], capture_output=True, text=True,
@@ -118,8 +111,8 @@ def markdown(results: dict) -> str:
     return "\n".join([
         "# The review on one-node Slurm against a local run",
         "",
-        f"Review: `{results['review']}`. Machine: {results['machine']}. {results['slurm']}.",
-        "Written by `benchmarks/slurm/run.py`; the machine was shared with other work, so wall times are loose.",
+        f"`{results['run_by']}` on {results['date']}. Machine: {results['machine']}. {results['slurm']}.",
+        "The machine was shared with other work, so wall times are loose.",
         "",
         "| run | wall time | command |",
         "|---|---|---|",
@@ -129,6 +122,12 @@ def markdown(results: dict) -> str:
         "",
         f"Outputs (data/processed/ and figures/, logs left out): {comparison['files']} files, "
         f"{comparison['bytes']:,} bytes, {verdict}.",
+        "",
+        "Where the Slurm run's extra time goes: each rule is a job that starts Snakemake again inside",
+        "the allocation, and the executor first looks at a job 5 s after submitting it",
+        "(`slurm-init-seconds-before-status-checks` in the profile), then 10 s later each time, so a",
+        "stage of a few seconds costs at least one status interval. The stages run one after the other",
+        "in this review; a review of many sources gains from the cluster only when stages run in parallel.",
         "",
     ])
 
