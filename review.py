@@ -92,7 +92,9 @@ decision and extraction files. Then write your criteria in DIR/config.yaml and r
 """,
     "test": """usage: python3 review.py test [pytest options]
 
-Run the test suite (the options go to pytest, e.g. -k screen, tests/unit/test_screen.py).
+Run the quick test suite (the options go to pytest, e.g. -k screen, tests/unit/test_screen.py).
+--full runs the full suite: the tests marked slow and every Hypothesis example. CI, which sets
+the CI variable, always runs the full suite.
 """,
 }
 

@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EXPORT = "exports/rayyan-formats-plugins/spec/support/example1.nbib"
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def review_py(*args: str, cwd: Path) -> subprocess.CompletedProcess:

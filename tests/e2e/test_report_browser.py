@@ -26,7 +26,7 @@ import pytest
 
 from snakemake_runner import copy_review, snakemake
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

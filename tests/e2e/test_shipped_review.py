@@ -15,7 +15,7 @@ import pytest
 
 from snakemake_runner import REPO, outputs, snakemake
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from snakemake_runner import copy_review, snakemake  # noqa: E402
 from test_report_browser import Dom, browse, chromium  # noqa: E402,F401  (chromium is a fixture)
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 MARKER = "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','1')\">"

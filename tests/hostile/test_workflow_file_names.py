@@ -21,7 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from snakemake_runner import REPO, copy_review, snakemake  # noqa: E402
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REVIEW = REPO / "tests" / "fixtures" / "review"
 HOSTILE_NAMES = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from suite import examples
 from test_deduplicate import SETTINGS, decisions_frame, make_records
 
 from pipeline import columns as col
@@ -75,7 +76,7 @@ def by_record(records_out: pd.DataFrame) -> dict[str, tuple[str, ...]]:
 
 
 # derandomize: the same examples on every run; database=None: nothing written outside tmp_path
-PROPERTY_SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None)
+PROPERTY_SETTINGS = settings(max_examples=examples(50), deadline=None, derandomize=True, database=None)
 
 
 @PROPERTY_SETTINGS

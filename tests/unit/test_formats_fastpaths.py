@@ -6,6 +6,7 @@ import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from suite import examples
 
 from pipeline.formats.common import _canonical_json_encoder, _raw_json, first, squash
 from pipeline.io import dumps
@@ -29,13 +30,13 @@ _SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", 
 _TEXT = st.lists(st.one_of(st.text(max_size=8), _SPACES), max_size=12).map("".join)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(_TEXT)
 def test_squash_matches_split_and_join(value: str) -> None:
     assert squash(value) == reference_squash(value)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(st.lists(_TEXT, max_size=4))
 def test_first_is_the_first_non_empty_squashed_value(values: list[str]) -> None:
     expected = next((reference_squash(value) for value in values if reference_squash(value)), "")
@@ -51,7 +52,7 @@ _JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(st.one_of(st.dictionaries(_JSON_TEXT, st.lists(_JSON_TEXT, max_size=3), max_size=6),
                  st.lists(st.tuples(_JSON_TEXT, _JSON_TEXT), max_size=4), _JSON_VALUES))
 def test_the_frame_json_encoder_writes_what_io_dumps_writes(value: object) -> None:
@@ -63,7 +64,7 @@ _RAW_VALUES = st.one_of(st.lists(_JSON_TEXT, max_size=3), _JSON_TEXT,
                         st.dictionaries(_JSON_TEXT, _JSON_TEXT, max_size=2))
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(st.one_of(st.dictionaries(st.sampled_from(["TI", "AU", "AB", "A", "", "é", '"', "\\", "\n"]) | _JSON_TEXT,
                                  st.lists(_JSON_TEXT, min_size=1, max_size=3), max_size=6),
                  st.dictionaries(_JSON_TEXT, _RAW_VALUES, max_size=5)))

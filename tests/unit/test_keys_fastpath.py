@@ -10,6 +10,7 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from suite import examples
 
 from pipeline import keys
 
@@ -63,13 +64,13 @@ def test_fold_matches_reference_on_known_cases(value: str) -> None:
     assert keys.fold(value) == reference_fold(value)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(_TEXT)
 def test_fold_matches_reference(value: str) -> None:
     assert keys.fold(value) == reference_fold(value)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(title=_TEXT, family=_TEXT, pmid=st.one_of(st.just(""), _TEXT),
        year=st.one_of(st.just(""), st.sampled_from(["2019", "19", "２０１９", "2019a", "c1999"]), _TEXT))
 def test_record_key_matches_reference(title: str, family: str, pmid: str, year: str) -> None:
@@ -93,7 +94,7 @@ _DOI_TEXT = st.lists(st.one_of(st.sampled_from(["10.", "1000", "/", "ABC", ".", 
                      max_size=8).map("".join)
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800), deadline=None)
 @given(_DOI_TEXT)
 def test_normalize_doi_matches_reference(value: str) -> None:
     assert keys.normalize_doi(value) == reference_normalize_doi(value)

@@ -7,6 +7,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from suite import examples
 
 from pipeline.formats.common import _canonical_json_encoder, _raw_json, _raw_json_writer
 from pipeline.io import dumps
@@ -46,7 +47,7 @@ def test_other_shapes_go_to_the_encoder(raw: dict) -> None:
 _TEXT = st.text(alphabet=st.characters(), max_size=12)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(st.dictionaries(_TEXT, st.lists(_TEXT, max_size=4), max_size=6))
 def test_random_raw_records_match_io_dumps(raw: dict) -> None:
     assert _raw_json_writer()(raw, _canonical_json_encoder()) == dumps(raw)

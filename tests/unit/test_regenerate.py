@@ -20,6 +20,8 @@ from pipeline import config
 REPO = Path(__file__).resolve().parents[2]
 CLASSIFIED = REPO / "data" / "processed" / "classify" / "studies.csv"
 RUNS = ("first", "second")
+# two processes each draw every figure of the shipped review: the full suite only
+pytestmark = pytest.mark.slow
 
 
 def _environment(seed: str, epoch: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from suite import examples
 
 from pipeline import columns as col
 from pipeline import config, deduplicate, formats, ingest, screen
@@ -68,7 +69,7 @@ steps = st.lists(st.one_of(
 ), min_size=2, max_size=6)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps)
 def test_no_decision_is_orphaned_or_applied_twice(plan):
     exports: list[frozenset] = [frozenset({(0, 0), (1, 1)})]
