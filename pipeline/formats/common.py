@@ -453,18 +453,27 @@ def split_people(values: list[str]) -> list[tuple[str, str]]:
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
 
+def _python_list(text: str) -> list[str] | None:
+    """The strings of a cell written as a Python list ("['Marx, Karl', 'Engels, F']"), else None."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        parsed = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
+        return parsed
+    return None
+
+
 def split_author_list(value: str) -> list[tuple[str, str]]:
     """People in one cell: "A, B; C, D", "A, B and C, D", "Smith A, Walter B", "['Marx, Karl']"."""
     text = value.strip()
     if not text:
         return []
-    if text.startswith("[") and text.endswith("]"):
-        try:
-            parsed = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            parsed = None
-        if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
-            return split_people(parsed)
+    parsed = _python_list(text)
+    if parsed is not None:
+        return split_people(parsed)
     if ";" in text or "|" in text:
         names = [name for part in re.split(r"[;|]", text) for name in _AND.split(part)]
         return split_people(names)
@@ -488,13 +497,9 @@ def split_list(value: str) -> list[str]:
     text = value.strip()
     if not text:
         return []
-    if text.startswith("[") and text.endswith("]"):
-        try:
-            parsed = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            parsed = None
-        if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
-            return unique([squash(item) for item in parsed])
+    parsed = _python_list(text)
+    if parsed is not None:
+        return unique([squash(item) for item in parsed])
     separator = ";" if ";" in text else ","
     return unique([squash(item) for item in _split_outside_brackets(text, separator)])
 
