@@ -13,7 +13,9 @@ copy. Each record is then perturbed as exports are (case, a trailing period, or 
 of ``corrupt.DAMAGE``, each drawn from a generator seeded by ``--seed``). Abstracts are cut to
 ABSTRACT_CHARS characters to keep the file near the size of a real export of that many records.
 
-Run: ``python -m pipeline ingest`` then ``python -m pipeline deduplicate`` in child processes,
+Run: ``python -m pipeline ingest-source`` (with the ingest memory budget raised to the benchmark's
+bar of 8 GiB: one file this large is over the default budget, which refuses it with a message) then
+``python -m pipeline deduplicate`` in child processes,
 each timed (wall) with its peak memory (``ru_maxrss``), their progress lines kept, and the
 result scored against the known truth with :func:`score.score`. Writes ``scale.json`` and
 ``SCALE.md`` (with the machine's load average before and after, since the machine is shared).
@@ -48,6 +50,7 @@ ABSTRACT_CHARS = 600
 PERTURB_SHARE = 0.2  # records given one export perturbation or damage
 FIELDS = ["ID", "author", "year", "title", "journal", "volume", "number", "pages", "doi", "abstract"]
 _WORD = re.compile(r"[A-Za-z]{4,}")
+INGEST_BUDGET = "PIPELINE_INGEST_MEMORY_MB"
 
 
 def _shift(value: str, by: int) -> str:
@@ -157,12 +160,14 @@ def build(data: Path, size: int, seed: int, work: Path) -> tuple[Path, Path]:
     return export, truth_file
 
 
-def timed(command: list[str], log_file: Path) -> dict:
-    """Run ``command`` (stderr to ``log_file``): wall seconds, peak MiB, progress line gaps."""
+def timed(command: list[str], log_file: Path, env: dict[str, str] | None = None) -> dict:
+    """Run ``command`` (stderr to ``log_file``, ``env`` added to the environment): wall seconds, peak
+    MiB, progress line gaps."""
     started = time.perf_counter()
     marks, lines = [0.0], []
     with log_file.open("w", encoding="utf-8") as err:
-        child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 env={**os.environ, **(env or {})})
         for line in child.stderr or []:
             marks.append(time.perf_counter() - started)
             lines.append(f"{marks[-1]:7.1f} s  {line.rstrip()}")
@@ -199,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--work", type=Path, default=Path("/tmp/evidence-pipeline-dedup-scale"))
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--ingest-memory-mb", type=int, default=8192,
+                        help=f"the ingest stage's memory budget ({INGEST_BUDGET}); one file of a million records "
+                             "is over the default of 4096 MB, the benchmark's bar is 8 GiB")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     started = time.perf_counter()
@@ -208,10 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     records_csv, dedup_dir = args.work / "records.csv", args.work / "deduplicate"
     stages = {
-        "ingest": timed([python, "-m", "pipeline", "ingest", str(export), "-o", str(records_csv)],
-                        args.work / "ingest.log"),
+        "ingest": timed([python, "-m", "pipeline", "ingest-source", "--export", str(export),
+                         "--output-records", str(records_csv)], args.work / "ingest.log",
+                        {INGEST_BUDGET: str(args.ingest_memory_mb)}),
         "deduplicate": timed([python, "-m", "pipeline", "deduplicate", "--records", str(records_csv),
-                              "-o", str(dedup_dir)], args.work / "deduplicate.log"),
+                              *(arg for name in ("records", "pairs", "maybe", "studies")
+                                for arg in (f"--output-{name}", str(dedup_dir / f"{name}.csv")))],
+                             args.work / "deduplicate.log"),
     }
     load_after = os.getloadavg()
     labels = json.loads(truth_file.read_text(encoding="utf-8"))

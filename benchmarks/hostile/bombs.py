@@ -185,7 +185,7 @@ def run(code: Path, file: Path, out: Path, timeout: float, memory_cap: int,
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
 
-    command = [sys.executable, "-m", "pipeline", "ingest", str(file), "-o", str(out)]
+    command = [sys.executable, "-m", "pipeline", "ingest-source", "--export", str(file), "--output-records", str(out)]
     with tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         child = subprocess.Popen(command, cwd=code, stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=limit,

@@ -36,19 +36,19 @@ def report_command(review: Path) -> list[str]:
     processed = review / "data" / "processed"
     figures = sorted(str(p) for p in (review / "figures").glob("*.svg"))
     tables = sorted(str(p) for p in (processed / "tables").glob("*.csv")) if (processed / "tables").is_dir() else []
-    decisions = sorted(str(p) for p in (review / "data/raw/decisions/screening").glob("*.csv"))
     return [sys.executable, "-m", "pipeline", "report", "--config", str(review / "config.yaml"),
             "--records", str(processed / "screen/records.csv"), "--studies", str(processed / "screen/studies.csv"),
-            "--pairs", str(processed / "deduplicate/pairs.csv"), "--decisions", *decisions,
-            "--resolutions", str(review / "data/raw/decisions/resolutions.csv"),
+            "--pairs", str(processed / "deduplicate/pairs.csv"),
+            "--decisions", str(processed / "screen/decisions.csv"),
+            "--resolutions", str(processed / "screen/resolutions.csv"),
             "--classified", str(processed / "classify/studies.csv"),
             "--interventions", str(processed / "classify/interventions.csv"),
-            "--audit", str(processed / "classify/audit.csv"), "--prisma", str(processed / "prisma/counts.json"),
+            "--audit", str(processed / "classify/audit.csv"), "--counts", str(processed / "prisma/counts.json"),
             "--tables", *tables, "--reconciled", str(processed / "reconcile/reconcile.csv"),
             "--arithmetic", str(processed / "reconcile/arithmetic.csv"),
             "--agreement", str(processed / "screen/agreement.csv"),
             "--conflicts", str(processed / "screen/conflicts.csv"), "--figures", *figures,
-            "-o", str(processed / "report/index.html")]
+            "--output-report", str(processed / "report/index.html")]
 
 
 def time_report(review: Path, label: str) -> dict:
@@ -76,6 +76,11 @@ def stage(argv: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def outputs(folder: Path, *names: str) -> list[str]:
+    """``--output-<name> folder/<name>.csv`` for each name, as the Snakefile names a stage's tables."""
+    return [arg for name in names for arg in (f"--output-{name}", str(folder / f"{name}.csv"))]
+
+
 def build_large_review(work: Path, n_records: int) -> dict[str, float]:
     """A review folder of ``n_records`` srsr records run up to reconcile; seconds per stage."""
     from pipeline.deduplicate import records_from_benchmark
@@ -93,20 +98,29 @@ def build_large_review(work: Path, n_records: int) -> dict[str, float]:
     processed = work / "data" / "processed"
     write_table(records_from_benchmark(source, "srsr"), processed / "ingest" / "records.csv")
     config = str(work / "config.yaml")
+    p = processed
+    screen_files = ("records", "studies", "conflicts", "agreement", "unchecked", "decisions", "resolutions")
     timings = {
-        "deduplicate": stage(["deduplicate", "--config", config, "--records", str(processed / "ingest/records.csv"),
-                              "-o", str(processed / "deduplicate")]),
-        "screen": stage(["screen", "--config", config, "--records", str(processed / "deduplicate/records.csv"),
-                         "--studies", str(processed / "deduplicate/studies.csv"),
-                         "--resolutions", str(raw / "decisions/resolutions.csv"), "-o", str(processed / "screen")]),
-        "classify": stage(["classify", "--config", config, "--studies", str(processed / "screen/studies.csv"),
-                           "--extraction", str(raw / "extraction.csv"), "-o", str(processed / "classify")]),
-        "prisma": stage(["prisma", "--config", config, "--records", str(processed / "screen/records.csv"),
-                         "--figures", str(work / "figures"), "-o", str(processed / "prisma")]),
-        "reconcile": stage(["reconcile", "--config", config, "--tables", str(processed / "tables"),
-                            "--prisma", str(processed / "prisma/counts.json"),
-                            "--classified", str(processed / "classify/studies.csv"),
-                            "--studies", str(processed / "screen/studies.csv"), "-o", str(processed / "reconcile")]),
+        "deduplicate": stage(["deduplicate", "--config", config, "--records", str(p / "ingest/records.csv"),
+                              *outputs(p / "deduplicate", "records", "pairs", "maybe", "studies")]),
+        "screen": stage(["screen", "--config", config, "--records", str(p / "deduplicate/records.csv"),
+                         "--studies", str(p / "deduplicate/studies.csv"),
+                         "--resolutions", str(raw / "decisions/resolutions.csv"),
+                         *outputs(p / "screen", *screen_files),
+                         "--output-queue-title-abstract", str(p / "screen/to_screen_title_abstract.csv"),
+                         "--output-queue-full-text", str(p / "screen/to_screen_full_text.csv")]),
+        "classify": stage(["classify", "--config", config, "--studies", str(p / "screen/studies.csv"),
+                           "--extraction", str(raw / "extraction.csv"),
+                           *outputs(p / "classify", "studies", "interventions", "audit", "suggestions")]),
+        "prisma": stage(["prisma", "--config", config, "--records", str(p / "screen/records.csv"),
+                         "--output-counts", str(p / "prisma/counts.json"),
+                         "--output-template", str(p / "prisma/template.csv"),
+                         "--output-diagram", str(work / "figures/prisma_flow.svg")]),
+        "reconcile": stage(["reconcile", "--config", config, "--tables", "--counts", str(p / "prisma/counts.json"),
+                            "--classified", str(p / "classify/studies.csv"), "--studies", str(p / "screen/studies.csv"),
+                            "--output-reconciled", str(p / "reconcile/reconcile.csv"),
+                            "--output-arithmetic", str(p / "reconcile/arithmetic.csv"),
+                            "--output-markdown", str(p / "reconcile/reconcile.md")]),
     }
     return {name: round(seconds, 2) for name, seconds in timings.items()}
 
