@@ -51,6 +51,9 @@ class Progress:
     def line(self) -> str:
         """The progress line for now."""
         elapsed = max(time.monotonic() - self.step_started, 1e-9)
+        if not self.total and not self.done:  # a step that counts nothing: what it is and how long it has taken
+            return (f"{self.stage}: {self.step}, {elapsed:,.0f} s in this step "
+                    f"({time.monotonic() - self.started:,.0f} s so far)")
         rate = self.done / elapsed
         counted = f"{self.done:,}/{self.total:,}" if self.total else f"{self.done:,}"
         share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""

@@ -24,6 +24,7 @@ import pandas as pd
 
 from pipeline.errors import PipelineError
 from pipeline.io import read_table, write_json, write_table, write_text
+from pipeline.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +121,13 @@ def add_arguments(parser: argparse.ArgumentParser, stage: Stage) -> None:
         parser.add_argument(*flags, **options)
 
 
-def read_inputs(stage: Stage, args: argparse.Namespace) -> Any:
-    """The stage's inputs, each read from the path(s) its flag names."""
+def read_inputs(stage: Stage, args: argparse.Namespace, progress: Progress | None = None) -> Any:
+    """The stage's inputs, each read from the path(s) its flag names (``progress`` told which)."""
     values = {}
     for field in dataclasses.fields(stage.inputs):
         kind, given = kind_of(field), getattr(args, field.name)
+        if progress is not None:
+            progress.start(f"reading {kind.what}", 0)
         if given is None or (kind.form in MANY and not given and kind.optional):
             values[field.name] = _empty_value(kind)()
         else:
@@ -157,10 +160,13 @@ def _read_text(path: str, kind: Kind) -> str:
         raise PipelineError(f"{kind.what} not found", where=path, fix="run the stage that writes it first") from None
 
 
-def write_outputs(stage: Stage, outputs: Any, args: argparse.Namespace) -> list[Path]:
-    """Write every output field to the path(s) its flag names; the paths written."""
+def write_outputs(stage: Stage, outputs: Any, args: argparse.Namespace, progress: Progress | None = None,
+                  ) -> list[Path]:
+    """Write every output field to the path(s) its flag names (``progress`` told which); the paths written."""
     written: list[Path] = []
     for field in dataclasses.fields(stage.outputs):
+        if progress is not None:
+            progress.start(f"writing {kind_of(field).what}", 0)
         written += write(kind_of(field), getattr(outputs, field.name), getattr(args, f"output_{field.name}"))
     return written
 
@@ -212,14 +218,10 @@ def _by_stem(value: Mapping[str, Any], given: list[str], kind: Kind) -> dict[str
 def main(stage: Stage, args: argparse.Namespace) -> None:
     """Read, run, write: what every stage subcommand does (with a progress line every few seconds
     while a large table is read or written)."""
-    from pipeline.progress import Progress
-
     settings = stage.settings(args)
     with Progress(stage.name, log) as progress:
-        progress.start("reading inputs", 0)
-        inputs = read_inputs(stage, args)
+        inputs = read_inputs(stage, args, progress)
     outputs = stage.run(inputs, settings)
     with Progress(stage.name, log) as progress:
-        progress.start("writing outputs", 0)
-        written = write_outputs(stage, outputs, args)
+        written = write_outputs(stage, outputs, args, progress)
     log.debug("%s: wrote %s", stage.name, ", ".join(str(path) for path in written))

@@ -24,6 +24,14 @@ def test_progress_logs_done_rate_and_time_left(caplog) -> None:
     assert "pairs/s" in lines[-1] and "s left" in lines[-1]
 
 
+def test_a_step_that_counts_nothing_says_what_it_is_and_how_long_it_took() -> None:
+    progress = Progress("ingest-source", logging.getLogger("test.progress"))
+    progress.start("writing the source's records", 0)
+    line = progress.line()
+    assert line.startswith("ingest-source: writing the source's records, 0 s in this step (")
+    assert "/s" not in line and "unknown" not in line, line
+
+
 def test_short_run_logs_nothing(caplog) -> None:
     with caplog.at_level(logging.INFO):
         with Progress("ingest", logging.getLogger("test.progress")) as progress:
