@@ -33,10 +33,10 @@ from pipeline.formats.common import (
     pmid_in_links,
     split_identifiers,
     split_pages,
-    split_people,
     squash,
     unique,
 )
+from pipeline.formats.lists import split_people
 from pipeline.formats.enw import REFERENCE_TYPES
 
 #: EndNote's numeric ``ref-type`` codes for the types whose name an export may omit.

@@ -27,13 +27,12 @@ from pipeline.formats.common import (
     find_year,
     first,
     pmid_in_links,
-    split_author_list,
     split_identifiers,
     split_pages,
-    split_person,
     squash,
     unique,
 )
+from pipeline.formats.lists import split_author_list, split_person
 
 #: ``%0`` reference types (lower case) -> entry type; other types go through the word rules.
 REFERENCE_TYPES = {

@@ -23,10 +23,10 @@ from pipeline.formats.common import (
     first,
     split_identifiers,
     split_pages,
-    split_people,
     squash,
     unique,
 )
+from pipeline.formats.lists import split_people
 
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,4}) *- ?(.*)$")
 

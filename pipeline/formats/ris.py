@@ -37,10 +37,10 @@ from pipeline.formats.common import (
     pages_from_parts,
     pmid_in_links,
     split_identifiers,
-    split_person,
     squash,
     unique,
 )
+from pipeline.formats.lists import split_person
 
 _STRICT_TAG = re.compile(r"([A-Z][A-Z0-9])  - ?(.*)")
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,3}-(?: (.*)|)$|^(PMID) {1,2}- ?(.*)$")

@@ -69,12 +69,11 @@ from pipeline.formats.common import (
     entry_type_from_words,
     find_year,
     pages_from_parts,
-    split_author_list,
     split_identifiers,
-    split_list,
     split_pages,
     squash,
 )
+from pipeline.formats.lists import split_author_list, split_list
 
 #: record field -> header names (normalised) that carry it, best first.
 COLUMN_MAP: dict[str, tuple[str, ...]] = {

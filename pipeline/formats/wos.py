@@ -25,10 +25,10 @@ from pipeline.formats.common import (
     pages_from_parts,
     split_identifiers,
     split_pages,
-    split_people,
     squash,
     unique,
 )
+from pipeline.formats.lists import split_people
 
 #: ``PT`` codes -> entry type (J journal, B book, S book in series, P patent, C conference).
 PUBLICATION_TYPES = {"J": "journal_article", "B": "book", "S": "book", "C": "conference", "P": "other"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import formats
-from pipeline.formats.common import split_author_list
+from pipeline.formats.lists import split_author_list
 from pipeline.io import loads
 
 

@@ -10,11 +10,10 @@ from pipeline.formats.common import (
     find_year,
     pages_from_parts,
     split_identifiers,
-    split_list,
     split_pages,
-    split_person,
     to_frame,
 )
+from pipeline.formats.lists import split_list, split_person
 from pipeline.keys import record_key
 
 
