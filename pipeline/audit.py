@@ -27,7 +27,7 @@ from pipeline.stage import Kind, Stage, file, from_config
 
 log = logging.getLogger(__name__)
 
-SINGLE = "extraction.csv"  # the single sheet, as a source of levels
+SINGLE = raters.SINGLE
 RULES_VS_STATED = "rules vs stated level"
 LEVEL_COLUMNS = ["source", col.STUDY_ID, "design", "effect", "rules_level", "stated_level", "agrees", "trail"]
 
@@ -106,7 +106,7 @@ def run(inputs: Inputs, settings: Settings) -> Outputs:
     included = list(inputs.classified[col.STUDY_ID])
     levels = pd.concat([rules_vs_stated(source, rows, included, hierarchy)
                         for source, rows in [(SINGLE, single), *by_rater.items()]], ignore_index=True)
-    rows = raters.between_raters(by_rater, hierarchy)
+    rows = raters.between_raters(by_rater, hierarchy, single)
     for source, mine in levels.groupby("source", sort=False):
         both = mine[(mine["rules_level"] != "") & (mine["stated_level"] != "")]
         rows += raters.agreement_rows(RULES_VS_STATED, raters.LEVEL, "rules", source, list(both["rules_level"]),

@@ -12,7 +12,9 @@ For each included study and field the raters' values are compared (interventions
 * otherwise raters who all give the same value agree: basis ``agreement`` (``one_rater`` when only
   one of them has filled the field so far);
 * otherwise it is a conflict, listed and never guessed: the field has no final value;
-* a field no rater has filled keeps the single sheet's value: basis ``single_file``.
+* a field no rater has filled keeps the single sheet's value: basis ``single_file``; where a rater
+  fills a field the sheet holds, the sheet's value is compared like one more rater's
+  (``extraction.csv``), so checking the sheet either agrees with it or opens a conflict.
 
 The final values replace the single sheet's rows of the fields they cover, so the classify stage
 classifies every study from them; an agreed or resolved ``level`` takes the place of a
@@ -45,7 +47,8 @@ LEVEL_OVERRIDE = "level_override"
 QUEUE_FIELDS = [f for f in col.RATER_FIELDS if f != LEVEL_OVERRIDE]
 NOMINAL_FIELDS = ("design", "effect", "country", "setting", "provider_population", "client_population")
 RESOLUTION_COLUMNS = ["key", "field", "value", "resolved_by", "date", "note"]
-RESERVED = ("rules", "resolution")  # names the outputs use for the hierarchy's rules and the resolutions file
+SINGLE = "extraction.csv"  # the single sheet, when the outputs name it beside the raters
+RESERVED = ("rules", "resolution", SINGLE)  # names the outputs use for the rules, a resolution and the sheet
 
 AGREEMENT, ONE_RATER, RESOLUTION, SINGLE_FILE, CONFLICT = "agreement", "one_rater", "resolution", "single_file", "conflict"
 FINAL_COLUMNS = [col.STUDY_ID, FIELD, VALUE, "basis", "values", "resolved_by", NOTE]
@@ -111,12 +114,16 @@ class Combined:
 
 
 def combine(single: pd.DataFrame, raters: Mapping[str, pd.DataFrame], resolutions: pd.DataFrame) -> Combined:
-    """The final value of every field the raters fill, and the extraction rows that follow from it."""
-    by_rater = {rater: values(rows) for rater, rows in raters.items()}
-    rows_of = {rater: first_rows(rows) for rater, rows in raters.items()}
+    """The final value of every field the raters fill, and the extraction rows that follow from it.
+
+    Where a rater fills a field the single sheet also holds, the sheet is one more rater: a rater
+    checking the sheet agrees with it or opens a conflict, and never silently replaces it."""
+    sources = {**raters, SINGLE: single} if len(single) else dict(raters)
+    by_rater = {rater: values(rows) for rater, rows in sources.items()}
+    rows_of = {rater: first_rows(rows) for rater, rows in sources.items()}
     settled = values(resolutions)
     settled_rows = first_rows(resolutions)
-    covered = sorted({key for found in by_rater.values() for key in found} | set(settled))
+    covered = sorted({key for rater in raters for key in by_rater[rater]} | set(settled))
     finals, conflicts, extraction = [], [], []
     for study, field in covered:
         given = {rater: found[(study, field)] for rater, found in by_rater.items() if (study, field) in found}
@@ -137,7 +144,7 @@ def combine(single: pd.DataFrame, raters: Mapping[str, pd.DataFrame], resolution
                               "resolved_by": who, NOTE: note})
         if basis != CONFLICT:
             first = resolution if resolution is not None else next(rows_of[r][(study, field)] for r in given)
-            extraction += _extraction_rows(study, field, value, basis, sorted(given), first)
+            extraction += _extraction_rows(study, field, value, basis, list(given), first)
     final = pd.DataFrame(finals, columns=FINAL_COLUMNS)
     covered_keys = set(covered)
     keep = [(study, LEVEL if field == LEVEL_OVERRIDE else field) not in covered_keys
@@ -208,9 +215,12 @@ def agreement_rows(comparison: str, field: str, rater_a: str, rater_b: str, firs
     return rows
 
 
-def between_raters(raters: Mapping[str, pd.DataFrame], hierarchy: Hierarchy) -> list[dict[str, str]]:
-    """Kappa per field and pair of raters, over the studies both have filled the field for."""
-    by_rater = {rater: values(rows) for rater, rows in raters.items()}
+def between_raters(raters: Mapping[str, pd.DataFrame], hierarchy: Hierarchy,
+                   single: pd.DataFrame | None = None) -> list[dict[str, str]]:
+    """Kappa per field and pair of raters (the single sheet one of them when there are raters), over
+    the studies both have filled the field for."""
+    sources = {**raters, SINGLE: single} if raters and single is not None and len(single) else dict(raters)
+    by_rater = {rater: values(rows) for rater, rows in sources.items()}
     rows = []
     for a, b in itertools.combinations(sorted(by_rater), 2):
         for field in [*NOMINAL_FIELDS, LEVEL]:

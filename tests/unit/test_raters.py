@@ -103,7 +103,9 @@ def test_conflicts_are_found_and_the_resolutions_settle_them(result):
         (SMITH, "intervention"): ("open", ""),  # bob adds peer support
     }
     row = conflicts[(conflicts["study_id"] == JONES) & (conflicts["field"] == "design")].iloc[0]
-    assert json.loads(row["values"]) == {"ann": "one_group_pre_post", "bob": "rct"}
+    # the single sheet takes part as one more rater where the raters fill what it holds
+    assert json.loads(row["values"]) == {"ann": "one_group_pre_post", "bob": "rct",
+                                         "extraction.csv": "one_group_pre_post"}
     assert row["resolved_by"] == "carol"
 
 
@@ -132,7 +134,7 @@ def test_agreement_between_the_raters_per_field_equals_scikit_learn(result):
     assert (design["rater_a"], design["rater_b"], design["n"], design["agree"]) == ("ann", "bob", "3", "2")
     reference = cohen_kappa_score(["rct", "one_group_pre_post", "opinion"], ["rct", "rct", "opinion"])
     assert float(design["kappa"]) == pytest.approx(reference, abs=5e-5)
-    levels = table[(table["comparison"] == "between raters") & (table["field"] == "level")]
+    levels = table[(table["comparison"] == "between raters") & (table["field"] == "level") & (table["rater_b"] == "bob")]
     assert list(levels["weights"]) == ["none", "linear", "quadratic"]
     order = [lv.id for lv in SETTINGS.hierarchy.levels]
     for weights, row in zip([None, "linear", "quadratic"], levels.to_dict("records")):
@@ -140,6 +142,14 @@ def test_agreement_between_the_raters_per_field_equals_scikit_learn(result):
                                      weights=weights)
         assert float(row["kappa"]) == pytest.approx(expected, abs=5e-5)
         assert float(row["ci_low"]) <= float(row["kappa"]) <= float(row["ci_high"])
+
+
+def test_the_single_sheet_is_compared_with_each_rater(result):
+    table = result[0].agreement
+    pairs = set(zip(table["rater_a"], table["rater_b"]))
+    assert {("ann", "bob"), ("ann", "extraction.csv"), ("bob", "extraction.csv")} <= pairs
+    lee_level = result[0].final.query("study_id == @LEE and field == 'level'").iloc[0]
+    assert json.loads(lee_level["values"]) == {"ann": "emerging", "bob": "promising", "extraction.csv": "emerging"}
 
 
 def test_the_rules_rate_each_raters_design_against_the_raters_level(result):
