@@ -10,7 +10,8 @@ raters (rows the first rater, columns the second, categories in the given order)
   these give the values of scikit-learn's ``cohen_kappa_score(weights=...)``.
 
 The standard error is the large-sample one of Fleiss, Cohen & Everitt (1969, Psychological
-Bulletin 72:323-327), not assuming kappa is zero; the interval is kappa +- z * SE. Kappa is
+Bulletin 72:323-327), not assuming kappa is zero; the interval is kappa +- z * SE, cut to [-1, 1]
+(with few items the normal approximation reaches past the values kappa can take). Kappa is
 undefined when chance alone would give full agreement (both raters used one and the same
 category, or no study was rated by both): the result then carries ``kappa=None`` and the reason,
 and every writer shows the reason instead of a number.
@@ -107,7 +108,7 @@ def from_table(table: Sequence[Sequence[int]], categories: Sequence[str], weight
     se = _standard_error(frozen, w, rows, cols, n, value, expected)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     return Agreement(tuple(categories), frozen, name, n, agree, observed, expected, value, se,
-                     value - z * se, value + z * se, confidence, "")
+                     max(value - z * se, -1.0), min(value + z * se, 1.0), confidence, "")
 
 
 def _standard_error(table: tuple[tuple[int, ...], ...], w: list[list[float]], rows: list[float],

@@ -109,6 +109,8 @@ def run(inputs: Inputs, settings: Settings) -> Outputs:
     rows = raters.between_raters(by_rater, hierarchy, single)
     for source, mine in levels.groupby("source", sort=False):
         both = mine[(mine["rules_level"] != "") & (mine["stated_level"] != "")]
+        if both.empty:  # the source states no level the rules can also give
+            continue
         rows += raters.agreement_rows(RULES_VS_STATED, raters.LEVEL, "rules", source, list(both["rules_level"]),
                                       list(both["stated_level"]), hierarchy)
     others = alternatives(inputs.classified, levels)

@@ -225,6 +225,8 @@ def between_raters(raters: Mapping[str, pd.DataFrame], hierarchy: Hierarchy,
     for a, b in itertools.combinations(sorted(by_rater), 2):
         for field in [*NOMINAL_FIELDS, LEVEL]:
             shared = sorted(study for (study, f) in by_rater[a] if f == field and (study, f) in by_rater[b])
+            if not shared:  # the two never filled this field for the same study: nothing to compare
+                continue
             first = [by_rater[a][(study, field)] for study in shared]
             second = [by_rater[b][(study, field)] for study in shared]
             rows += agreement_rows("between raters", field, a, b, first, second, hierarchy)

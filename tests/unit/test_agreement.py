@@ -118,3 +118,9 @@ def test_cells_name_each_pair_of_categories():
 def test_misuse_is_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_small_sample_interval_stays_within_the_values_kappa_can_take():
+    result = agreement.kappa([B, P, E], [B, P, P], LEVELS)
+    assert result.high == 1.0 and result.kappa + 1.96 * result.se > 1  # cut, not reported as 1.1
+    assert -1.0 <= result.low < result.kappa
