@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipeline import columns as col
 from pipeline import raters, robustness
-from pipeline.classify import RULE_OVERRIDE, decide, included_studies, validate_extraction
+from pipeline.classify import RULE_OVERRIDE, SCREENED, SHEET, decide, included_studies, validate_extraction
 from pipeline.config import Hierarchy, Settings
 from pipeline.io import file_name
 from pipeline.stage import Kind, Stage, file, from_config
@@ -74,14 +74,11 @@ def alternatives(classified: pd.DataFrame, levels: pd.DataFrame) -> list[robustn
 
 @dataclass(frozen=True)
 class Inputs:
-    studies: pd.DataFrame = file(Kind("table", "the screened studies",
-                                      required=(col.STUDY_ID, col.RECORD_KEYS, col.SCREEN_DECISION)))
+    studies: pd.DataFrame = file(SCREENED)
     classified: pd.DataFrame = file(Kind("table", "the classified studies", required=(col.STUDY_ID, col.EVIDENCE_LEVEL)))
-    extraction: pd.DataFrame = file(Kind("table", "the extraction sheet", required=tuple(col.EXTRACTION_COLUMNS),
-                                         line_numbers=True, optional=True, empty=tuple(col.EXTRACTION_COLUMNS)))
-    resolutions: pd.DataFrame = file(Kind("table", "the resolutions of the raters' conflicts", line_numbers=True,
-                                          optional=True, empty=tuple(raters.RESOLUTION_COLUMNS)))
-    raters: dict = file(Kind("tables", "each rater's extraction file", line_numbers=True, optional=True))
+    extraction: pd.DataFrame = file(SHEET)
+    resolutions: pd.DataFrame = file(raters.RESOLUTIONS_FILE)
+    raters: dict = file(raters.RATER_FILES)
 
 
 @dataclass(frozen=True)

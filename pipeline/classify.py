@@ -480,15 +480,17 @@ def summary(classified: pd.DataFrame, hierarchy: Hierarchy | None = None) -> str
 # --- the stage's contract -------------------------------------------------------------------
 
 
+SCREENED = Kind("table", "the screened studies", required=(col.STUDY_ID, col.RECORD_KEYS, col.SCREEN_DECISION))
+SHEET = Kind("table", "the extraction sheet", required=tuple(col.EXTRACTION_COLUMNS), line_numbers=True,
+             optional=True, empty=tuple(col.EXTRACTION_COLUMNS))
+
+
 @dataclass(frozen=True)
 class Inputs:
-    studies: pd.DataFrame = file(Kind("table", "the screened studies",
-                                      required=(col.STUDY_ID, col.RECORD_KEYS, col.SCREEN_DECISION)))
-    extraction: pd.DataFrame = file(Kind("table", "the extraction sheet", required=tuple(col.EXTRACTION_COLUMNS),
-                                         line_numbers=True, optional=True, empty=tuple(col.EXTRACTION_COLUMNS)))
-    resolutions: pd.DataFrame = file(Kind("table", "the resolutions of the raters' conflicts", line_numbers=True,
-                                          optional=True, empty=tuple(raters.RESOLUTION_COLUMNS)))
-    raters: dict = file(Kind("tables", "each rater's extraction file", line_numbers=True, optional=True))
+    studies: pd.DataFrame = file(SCREENED)
+    extraction: pd.DataFrame = file(SHEET)
+    resolutions: pd.DataFrame = file(raters.RESOLUTIONS_FILE)
+    raters: dict = file(raters.RATER_FILES)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from pipeline import columns as col
 from pipeline.config import Hierarchy
 from pipeline.errors import DecisionError
 from pipeline.io import dumps, file_lines, file_name
+from pipeline.stage import Kind
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,11 @@ NOMINAL_FIELDS = ("design", "effect", "country", "setting", "provider_population
 RESOLUTION_COLUMNS = ["key", "field", "value", "resolved_by", "date", "note"]
 SINGLE = "extraction.csv"  # the single sheet, when the outputs name it beside the raters
 RESERVED = ("rules", "resolution", SINGLE)  # names the outputs use for the rules, a resolution and the sheet
+
+# how the stages that read the raters (classify, audit) declare their files
+RESOLUTIONS_FILE = Kind("table", "the resolutions of the raters' conflicts", line_numbers=True, optional=True,
+                        empty=tuple(RESOLUTION_COLUMNS))
+RATER_FILES = Kind("tables", "each rater's extraction file", line_numbers=True, optional=True)
 
 AGREEMENT, ONE_RATER, RESOLUTION, SINGLE_FILE, CONFLICT = "agreement", "one_rater", "resolution", "single_file", "conflict"
 FINAL_COLUMNS = [col.STUDY_ID, FIELD, VALUE, "basis", "values", "resolved_by", NOTE]
