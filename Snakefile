@@ -364,6 +364,10 @@ rule report:
         arithmetic=rules.reconcile.output.arithmetic,
         agreement=rules.screen.output.agreement,
         conflicts=rules.screen.output.conflicts,
+        level_agreement=rules.audit.output.agreement,
+        levels=rules.audit.output.levels,
+        robustness=rules.audit.output.robustness,
+        rater_conflicts=rules.audit.output.conflicts,
         diagram=rules.prisma.output.diagram,
         charts=rules.figures.output,
     output:
@@ -387,6 +391,8 @@ rule report:
         " --classified {input.classified:q} --interventions {input.interventions:q} --audit {input.audit:q}"
         " --counts {input.counts:q} --tables {input.tables:q} --reconciled {input.reconciled:q}"
         " --arithmetic {input.arithmetic:q} --agreement {input.agreement:q} --conflicts {input.conflicts:q}"
+        " --level-agreement {input.level_agreement:q} --levels {input.levels:q} --robustness {input.robustness:q}"
+        " --rater-conflicts {input.rater_conflicts:q}"
         " --figures {input.diagram:q} {input.charts:q} --output-report {output.report:q} --log {log:q}"
 
 

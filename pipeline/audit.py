@@ -57,6 +57,12 @@ def rules_vs_stated(source: str, rows: pd.DataFrame, included: list[str], hierar
     return pd.DataFrame(out, columns=LEVEL_COLUMNS)
 
 
+def finding_tables(settings: Settings) -> list[str]:
+    """What the robustness verdicts cover: the configured tables, the interventions' highest levels
+    and the level counts."""
+    return [spec.id for spec in settings.tables] + [robustness.HIGHEST_LEVELS, robustness.LEVEL_COUNTS]
+
+
 def alternatives(classified: pd.DataFrame, levels: pd.DataFrame) -> list[robustness.Alternative]:
     """Every other level someone gives an included study: the rules' on a source, or a source's stated one."""
     current = dict(zip(classified[col.STUDY_ID], classified[col.EVIDENCE_LEVEL]))
@@ -112,7 +118,7 @@ def run(inputs: Inputs, settings: Settings) -> Outputs:
                                       list(both["stated_level"]), hierarchy)
     others = alternatives(inputs.classified, levels)
     moved = robustness.moves(inputs.classified, others, settings.tables, hierarchy)
-    tables = [spec.id for spec in settings.tables] + [robustness.HIGHEST_LEVELS, robustness.LEVEL_COUNTS]
+    tables = finding_tables(settings)
     queues = {rater: raters.queue(rater, mine, included_frame) for rater, mine in by_rater.items()}
     log.info(summary(levels, combined.conflicts, others, moved, tables))
     return Outputs(pd.DataFrame(rows, columns=raters.AGREEMENT_COLUMNS), combined.conflicts, combined.final, levels,

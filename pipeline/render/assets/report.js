@@ -369,6 +369,49 @@ function renderAgreement() {
   holder.appendChild(text("h3", "", "Decisions that match no record or study"));
   holder.appendChild(grid(["", "key", "stage", "decision", "reason", "reviewer", "date", "note", "file", "line"], DATA.unmatched));
 }
+function kappaTable(t) {
+  // the agreement rows without their table cell; each table drawn as a matrix beneath, first rater in rows
+  var show = t.columns.filter(function (name) { return name !== "table"; });
+  var at = t.columns.indexOf("table");
+  var holder = el("div");
+  holder.appendChild(grid(show, t.rows.map(function (row) {
+    return show.map(function (name) { return row[t.columns.indexOf(name)]; });
+  })));
+  t.rows.forEach(function (row) {
+    var cells = at < 0 || !row[at] ? {} : JSON.parse(row[at]);
+    var names = [];
+    Object.keys(cells).forEach(function (key) { var first = key.split("|")[0]; if (names.indexOf(first) < 0) { names.push(first); } });
+    var details = el("details", "", [text("summary", "", "Table: " + row[t.columns.indexOf("rater_a")] + " (rows) by " +
+      row[t.columns.indexOf("rater_b")] + " (columns), " + row[t.columns.indexOf("field")] + ", weights " + row[t.columns.indexOf("weights")])]);
+    details.appendChild(grid([""].concat(names), names.map(function (a) {
+      return [a].concat(names.map(function (b) { return cells[a + "|" + b] === undefined ? "" : cells[a + "|" + b]; }));
+    })));
+    holder.appendChild(details);
+  });
+  return holder;
+}
+function renderLevelAudit() {
+  var holder = document.getElementById("level-audit");
+  var audit = DATA.level_audit;
+  holder.appendChild(text("h3", "", "Agreement on the levels: raters, and the rules as a rater"));
+  if (!audit.agreement.rows.length) { holder.appendChild(text("p", "empty", "No source states a level the rules can also give, and there are no raters.")); }
+  else { holder.appendChild(kappaTable(audit.agreement)); }
+  holder.appendChild(text("h3", "", "Where the rules and a stated level differ"));
+  holder.appendChild(grid(["source", "study", "design", "effect", "rules give", "stated", "trail"],
+    audit.disagreements.map(function (r) { return [r[0], r[1], r[2], r[3], levelText(r[4]), levelText(r[5]), r[7]]; }), studyCells(1)));
+  holder.appendChild(text("h3", "", "Robustness of the findings to contested levels"));
+  if (!audit.verdicts.length) { holder.appendChild(text("p", "empty", "No study is contested.")); }
+  var list = el("ul");
+  audit.verdicts.forEach(function (line) { list.appendChild(text("li", "", line)); });
+  holder.appendChild(list);
+  if (audit.moves.rows.length) {
+    var moves = el("details", "", [text("summary", "", "Every finding that moves (" + audit.moves.rows.length + ")")]);
+    moves.appendChild(tableOf(audit.moves));
+    holder.appendChild(moves);
+  }
+  holder.appendChild(text("h3", "", "Conflicts between raters"));
+  holder.appendChild(tableOf(audit.conflicts, studyCells(0)));
+}
 function renderAudit() {
   var holder = document.getElementById("audit");
   holder.appendChild(grid(["study", "finding", "detail"], DATA.audit, studyCells(0)));
@@ -473,7 +516,7 @@ var review = META.review;
 document.getElementById("review-title").textContent = "Audit report: " + (review.title || review.id);
 document.getElementById("review-sub").textContent = studies.length + " studies from " + records.length + " records" +
   (review.citation ? " \u00b7 " + review.citation : "");
-renderPrisma(); renderTables(); renderReconcile(); renderAgreement(); renderAudit(); renderMarks();
+renderPrisma(); renderTables(); renderReconcile(); renderAgreement(); renderAudit(); renderLevelAudit(); renderMarks();
 update();
 
 function applyFragment() {
