@@ -81,7 +81,8 @@ def alternatives(classified: pd.DataFrame, levels: pd.DataFrame) -> list[robustn
 @dataclass(frozen=True)
 class Inputs:
     studies: pd.DataFrame = file(SCREENED)
-    classified: pd.DataFrame = file(Kind("table", "the classified studies", required=(col.STUDY_ID, col.EVIDENCE_LEVEL)))
+    classified: pd.DataFrame = file(Kind("table", "the classified studies",
+                                         required=(col.STUDY_ID, col.EVIDENCE_LEVEL)))
     extraction: pd.DataFrame = file(SHEET)
     resolutions: pd.DataFrame = file(raters.RESOLUTIONS_FILE)
     raters: dict = file(raters.RATER_FILES)
@@ -93,7 +94,7 @@ class Outputs:
     conflicts: pd.DataFrame = file(Kind("table", "every field the raters disagree on, open or resolved"))
     final: pd.DataFrame = file(Kind("table", "each study's final values and where each comes from"))
     levels: pd.DataFrame = file(Kind("table", "the rules' level beside each source's stated level, with the trail"))
-    robustness: pd.DataFrame = file(Kind("table", "every finding that moves when a contested study takes its other level"))
+    robustness: pd.DataFrame = file(Kind("table", "each finding that moves when a contested study takes another level"))
     verdicts: str = file(Kind("text", "one verdict per table, and the moving findings, in Markdown"))
     queues: dict = file(Kind("tables", "each rater's blinded work queue"))
 

@@ -56,7 +56,8 @@ RESOLUTIONS_FILE = Kind("table", "the resolutions of the raters' conflicts", lin
                         empty=tuple(RESOLUTION_COLUMNS))
 RATER_FILES = Kind("tables", "each rater's extraction file", line_numbers=True, optional=True)
 
-AGREEMENT, ONE_RATER, RESOLUTION, SINGLE_FILE, CONFLICT = "agreement", "one_rater", "resolution", "single_file", "conflict"
+AGREEMENT, ONE_RATER, RESOLUTION = "agreement", "one_rater", "resolution"
+SINGLE_FILE, CONFLICT = "single_file", "conflict"
 FINAL_COLUMNS = [col.STUDY_ID, FIELD, VALUE, "basis", "values", "resolved_by", NOTE]
 CONFLICT_COLUMNS = [col.STUDY_ID, FIELD, "values", "status", VALUE, "resolved_by", NOTE]
 QUEUE_CONTEXT = [col.TITLE, col.YEAR, col.JOURNAL]
@@ -156,7 +157,8 @@ def combine(single: pd.DataFrame, raters: Mapping[str, pd.DataFrame], resolution
     keep = [(study, LEVEL if field == LEVEL_OVERRIDE else field) not in covered_keys
             for study, field in zip(single[col.STUDY_ID], single[FIELD])]
     kept = single.loc[keep]
-    final = pd.concat([final, _single_finals(kept)], ignore_index=True).sort_values([col.STUDY_ID, FIELD], kind="stable")
+    final = pd.concat([final, _single_finals(kept)], ignore_index=True)
+    final = final.sort_values([col.STUDY_ID, FIELD], kind="stable")
     combined = pd.concat([kept, pd.DataFrame(extraction, columns=list(single.columns))], ignore_index=True)
     open_count = sum(1 for c in conflicts if c["status"] == "open")
     if raters:
