@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import cohen_kappa_score
 
 from pipeline import agreement
+from suite import examples
 
 LEVELS = ["best", "promising", "emerging", "contraindicated"]  # ordered, best first
 B, P, E, C = LEVELS
@@ -124,3 +127,21 @@ def test_a_small_sample_interval_stays_within_the_values_kappa_can_take():
     result = agreement.kappa([B, P, E], [B, P, P], LEVELS)
     assert result.high == 1.0 and result.kappa + 1.96 * result.se > 1  # cut, not reported as 1.1
     assert -1.0 <= result.low < result.kappa
+
+
+pairs = st.lists(st.tuples(st.sampled_from(LEVELS), st.sampled_from(LEVELS)), min_size=1, max_size=40)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(pairs, st.sampled_from([None, "linear", "quadratic"]))
+def test_any_ratings_equal_scikit_learn_and_swapping_the_raters_changes_nothing(rated, weights):
+    first, second = [a for a, _ in rated], [b for _, b in rated]
+    ours = agreement.kappa(first, second, LEVELS, weights)
+    swapped = agreement.kappa(second, first, LEVELS, weights)
+    if ours.kappa is None:
+        assert swapped.kappa is None and ours.undefined and len(set(first) | set(second)) == 1
+        return
+    reference = cohen_kappa_score(first, second, labels=LEVELS, weights=weights)
+    assert ours.kappa == pytest.approx(reference, abs=1e-9)
+    assert (swapped.kappa, swapped.se) == pytest.approx((ours.kappa, ours.se), abs=1e-12)
+    assert -1.0 <= ours.low <= ours.kappa <= ours.high <= 1.0
