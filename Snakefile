@@ -37,6 +37,8 @@ PUBLISHED = workflow_inputs(f"{folder.PUBLISHED}/*.csv")
 DUPLICATES = folder.optional(folder.DUPLICATES)
 RESOLUTIONS = folder.optional(folder.RESOLUTIONS)
 EXTRACTION = folder.optional(folder.EXTRACTION)
+RATERS = workflow_inputs(f"{folder.RATERS}/*.csv")
+EXTRACTION_RESOLUTIONS = folder.optional(folder.EXTRACTION_RESOLUTIONS)
 TABLES = [table["id"] for table in config.get("tables", [])]
 FIGURE_FORMATS = config["figures"]["formats"]
 PRISMA_FORMATS = config["prisma"]["formats"]
@@ -173,6 +175,8 @@ rule classify:
     input:
         studies=rules.screen.output.studies,
         extraction=EXTRACTION,
+        resolutions=EXTRACTION_RESOLUTIONS,
+        raters=RATERS,
     output:
         studies="data/processed/classify/studies.csv",
         interventions="data/processed/classify/interventions.csv",
@@ -191,9 +195,47 @@ rule classify:
         mem_mb=1000,
     shell:
         "python -m pipeline classify --config {params.config:q} --studies {input.studies:q}"
-        " --extraction {input.extraction:q} --output-studies {output.studies:q}"
+        " --extraction {input.extraction:q} --resolutions {input.resolutions:q} --raters {input.raters:q}"
+        " --output-studies {output.studies:q}"
         " --output-interventions {output.interventions:q} --output-audit {output.audit:q}"
         " --output-suggestions {output.suggestions:q} --log {log:q}"
+
+
+rule audit:
+    """Agreement between raters and of the rules with each source's stated level; conflicts, final
+    values and each rater's blinded queue; what each contested study's other level changes."""
+    input:
+        studies=rules.screen.output.studies,
+        classified=rules.classify.output.studies,
+        extraction=EXTRACTION,
+        resolutions=EXTRACTION_RESOLUTIONS,
+        raters=RATERS,
+    output:
+        agreement="data/processed/audit/agreement.csv",
+        conflicts="data/processed/audit/conflicts.csv",
+        final="data/processed/audit/final.csv",
+        levels="data/processed/audit/levels.csv",
+        robustness="data/processed/audit/robustness.csv",
+        verdicts="data/processed/audit/robustness.md",
+        queues=expand("data/processed/audit/to_extract/{rater}.csv", rater=folder.raters()),
+    params:
+        config=CONFIG,
+        code=CODE,
+        settings=json.dumps({"hierarchy": config["hierarchy"], "tables": config.get("tables", [])}, sort_keys=True),
+    log:
+        "data/processed/logs/audit.log",
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    shell:
+        "python -m pipeline audit --config {params.config:q} --studies {input.studies:q}"
+        " --classified {input.classified:q} --extraction {input.extraction:q} --resolutions {input.resolutions:q}"
+        " --raters {input.raters:q} --output-agreement {output.agreement:q} --output-conflicts {output.conflicts:q}"
+        " --output-final {output.final:q} --output-levels {output.levels:q}"
+        " --output-robustness {output.robustness:q} --output-verdicts {output.verdicts:q}"
+        " --output-queues {output.queues:q} --log {log:q}"
 
 
 rule prisma:
@@ -322,6 +364,10 @@ rule report:
         arithmetic=rules.reconcile.output.arithmetic,
         agreement=rules.screen.output.agreement,
         conflicts=rules.screen.output.conflicts,
+        level_agreement=rules.audit.output.agreement,
+        levels=rules.audit.output.levels,
+        robustness=rules.audit.output.robustness,
+        rater_conflicts=rules.audit.output.conflicts,
         diagram=rules.prisma.output.diagram,
         charts=rules.figures.output,
     output:
@@ -345,6 +391,8 @@ rule report:
         " --classified {input.classified:q} --interventions {input.interventions:q} --audit {input.audit:q}"
         " --counts {input.counts:q} --tables {input.tables:q} --reconciled {input.reconciled:q}"
         " --arithmetic {input.arithmetic:q} --agreement {input.agreement:q} --conflicts {input.conflicts:q}"
+        " --level-agreement {input.level_agreement:q} --levels {input.levels:q} --robustness {input.robustness:q}"
+        " --rater-conflicts {input.rater_conflicts:q}"
         " --figures {input.diagram:q} {input.charts:q} --output-report {output.report:q} --log {log:q}"
 
 
@@ -357,6 +405,7 @@ rule all:
         rules.deduplicate.output,
         rules.screen.output,
         rules.classify.output,
+        rules.audit.output,
         rules.prisma.output,
         rules.tables.output,
         rules.figures.output,

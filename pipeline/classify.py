@@ -20,7 +20,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from pipeline import columns as col
-from pipeline import suggest
+from pipeline import raters, suggest
 from pipeline.screen import UNKNOWN_KEY_FIX, study_index
 from pipeline.config import Hierarchy
 from pipeline.errors import ConfigError, DecisionError
@@ -85,8 +85,9 @@ def level_count_column(level_id: str) -> str:
 
 
 def validate_extraction(extraction: pd.DataFrame, studies: pd.DataFrame, hierarchy: Hierarchy,
-                        file: str) -> pd.DataFrame:
-    """Check the extraction sheet and resolve every row's key to its study.
+                        file: str, fields: Iterable[str] = tuple(col.EXTRACTION_FIELDS)) -> pd.DataFrame:
+    """Check the extraction sheet (or a rater's file, whose ``fields`` add the stated level) and
+    resolve every row's key to its study.
 
     Raises one :class:`DecisionError` for the first bad row, at its line in the file
     (:func:`pipeline.io.file_lines`); further problems are logged. Returns the rows (key, field and value
@@ -110,7 +111,7 @@ def validate_extraction(extraction: pd.DataFrame, studies: pd.DataFrame, hierarc
         resolved.append(study_ids[0] if len(study_ids) == 1 else "")
         if len(study_ids) == 1 and key != study_ids[0] and key in moved:
             log.info("%s: study '%s' is now part of study '%s'; the value moved with it", where, key, study_ids[0])
-        problem = (_row_problem(field, value, note, design_ids, level_ids)
+        problem = (_row_problem(field, value, note, design_ids, level_ids, tuple(fields))
                    or _key_problem(key, study_ids))
         if problem:
             what, fix = problem
@@ -133,11 +134,11 @@ def _check_header(extraction: pd.DataFrame, file: str) -> None:
                             fix=f"the header must be: {header} (put free text in 'note')")
 
 
-def _row_problem(field: str, value: str, note: str, design_ids: list[str],
-                 level_ids: list[str]) -> tuple[str, str] | None:
+def _row_problem(field: str, value: str, note: str, design_ids: list[str], level_ids: list[str],
+                 fields: tuple[str, ...]) -> tuple[str, str] | None:
     """(what, fix) for a row whose field or value is not allowed, else None."""
-    if field not in col.EXTRACTION_FIELDS:
-        return f"unknown field '{field}'", f"use one of: {', '.join(col.EXTRACTION_FIELDS)}"
+    if field not in fields:
+        return f"unknown field '{field}'", f"use one of: {', '.join(fields)}"
     if not value:
         return (f"field '{field}' has no value",
                 f"write the value, or {col.NOT_REPORTED} when the study does not report it")
@@ -147,8 +148,8 @@ def _row_problem(field: str, value: str, note: str, design_ids: list[str],
                 "(or add the design to hierarchy.designs in config.yaml)")
     if field == col.EFFECT and value not in EFFECTS:
         return f"effect '{value}' is not allowed", f"use one of: {', '.join(EFFECTS)}"
-    if field == LEVEL_OVERRIDE and value not in level_ids:
-        return f"level_override '{value}' is not a level id", f"use one of: {', '.join(level_ids)}"
+    if field in (LEVEL_OVERRIDE, col.RATER_LEVEL) and value not in level_ids:
+        return f"{field} '{value}' is not a level id", f"use one of: {', '.join(level_ids)}"
     if field == LEVEL_OVERRIDE and not note:
         return (f"level_override '{value}' has no reason",
                 "say in the 'note' column why the level differs from the rules "
@@ -172,7 +173,7 @@ def _contradictions(frame: pd.DataFrame, file: str) -> list[tuple[int, DecisionE
     first_seen: dict[tuple[str, str], tuple[str, int]] = {}
     problems = []
     for line, study_id, field, value in zip(frame[col.LINE], frame[col.STUDY_ID], frame[FIELD], frame[VALUE]):
-        if not study_id or field not in SINGLE_VALUED_FIELDS or not value:
+        if not study_id or field == INTERVENTION or not value:
             continue
         earlier = first_seen.setdefault((study_id, field), (value, line))
         if earlier[0] != value:
@@ -479,12 +480,17 @@ def summary(classified: pd.DataFrame, hierarchy: Hierarchy | None = None) -> str
 # --- the stage's contract -------------------------------------------------------------------
 
 
+SCREENED = Kind("table", "the screened studies", required=(col.STUDY_ID, col.RECORD_KEYS, col.SCREEN_DECISION))
+SHEET = Kind("table", "the extraction sheet", required=tuple(col.EXTRACTION_COLUMNS), line_numbers=True,
+             optional=True, empty=tuple(col.EXTRACTION_COLUMNS))
+
+
 @dataclass(frozen=True)
 class Inputs:
-    studies: pd.DataFrame = file(Kind("table", "the screened studies",
-                                      required=(col.STUDY_ID, col.RECORD_KEYS, col.SCREEN_DECISION)))
-    extraction: pd.DataFrame = file(Kind("table", "the extraction sheet", required=tuple(col.EXTRACTION_COLUMNS),
-                                         line_numbers=True, optional=True, empty=tuple(col.EXTRACTION_COLUMNS)))
+    studies: pd.DataFrame = file(SCREENED)
+    extraction: pd.DataFrame = file(SHEET)
+    resolutions: pd.DataFrame = file(raters.RESOLUTIONS_FILE)
+    raters: dict = file(raters.RATER_FILES)
 
 
 @dataclass(frozen=True)
@@ -498,6 +504,9 @@ class Outputs:
 def run(inputs: Inputs, settings: Hierarchy) -> Outputs:
     extraction = validate_extraction(inputs.extraction, inputs.studies, settings,
                                      file_name(inputs.extraction, "extraction sheet"))
+    if inputs.raters or len(inputs.resolutions):
+        extraction = raters.combine(extraction, raters.validate_raters(inputs.raters, inputs.studies, settings),
+                                    raters.validate_resolutions(inputs.resolutions, inputs.studies, settings)).extraction
     suggestions = suggest.suggest_designs(included_studies(inputs.studies), settings)
     classified, interventions, audit = classify(inputs.studies, extraction, settings, suggestions)
     log.info(suggest.summary(suggestions))

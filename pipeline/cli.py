@@ -52,6 +52,7 @@ STAGES = {
     "deduplicate": ("pipeline.deduplicate", "STAGE"),
     "screen": ("pipeline.screen", "STAGE"),
     "classify": ("pipeline.classify", "STAGE"),
+    "audit": ("pipeline.audit", "STAGE"),
     "prisma": ("pipeline.prisma", "STAGE"),
     "tables": ("pipeline.tables", "STAGE"),
     "figures": ("pipeline.figures", "STAGE"),

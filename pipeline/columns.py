@@ -137,6 +137,9 @@ EXTRACTION_FIELDS = [
     "design", "effect", "country", "setting", "provider_population", "client_population",
     "intervention", "sample_size", "level_override",
 ]
+# a rater's file (data/raw/extraction/<rater>.csv) may also state the level the rater gives the study
+RATER_LEVEL = "level"
+RATER_FIELDS = [*EXTRACTION_FIELDS, RATER_LEVEL]
 # extraction.csv (long form): one row per extracted value
 EXTRACTION_COLUMNS = ["key", "field", "value", "source", "quote", "extractor", "note"]
 

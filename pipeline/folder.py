@@ -8,6 +8,8 @@ The layout (paths relative to the folder)::
     data/raw/decisions/duplicates.csv        optional: human duplicate decisions
     data/raw/decisions/resolutions.csv       optional: settled screening conflicts
     data/raw/extraction.csv                  optional: extracted values of included studies
+    data/raw/extraction/<rater>.csv          optional: one file per independent rater
+    data/raw/decisions/extraction_resolutions.csv  optional: settled conflicts between raters
     data/raw/published/*.csv                 optional: a published review's numbers
 
 A missing optional file reads as one with a header and no rows.
@@ -30,6 +32,8 @@ SCREENING = "data/raw/decisions/screening"
 DUPLICATES = "data/raw/decisions/duplicates.csv"
 RESOLUTIONS = "data/raw/decisions/resolutions.csv"
 EXTRACTION = "data/raw/extraction.csv"
+RATERS = "data/raw/extraction"
+EXTRACTION_RESOLUTIONS = "data/raw/decisions/extraction_resolutions.csv"
 PUBLISHED = "data/raw/published"
 OPTIONAL_FILES = {DUPLICATES: col.DUPLICATE_DECISION_COLUMNS, RESOLUTIONS: col.RESOLUTION_COLUMNS,
                   EXTRACTION: col.EXTRACTION_COLUMNS}
@@ -40,6 +44,11 @@ _SOURCE_ID = re.compile(r"[^a-z0-9_]+")
 def optional(path: str) -> list[str]:
     """``[path]`` when the file is there, else ``[]`` (for a Snakemake input that may be absent)."""
     return [path] if Path(path).is_file() else []
+
+
+def raters() -> list[str]:
+    """The raters of a review: the names of the ``.csv`` files in ``data/raw/extraction/``, sorted."""
+    return [Path(path).stem for path in csv_files(RATERS)]
 
 
 def csv_files(folder: str) -> list[str]:

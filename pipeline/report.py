@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from pipeline import audit, robustness
 from pipeline import columns as col
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
@@ -86,6 +87,13 @@ class ReportInputs:
     conflicts: pd.DataFrame = file(Kind("table", "the conflicts"), default_factory=pd.DataFrame)
     figures: Mapping[str, str] = file(Kind("texts", "figure files (the SVGs are inlined; file stems name them)",
                                            suffix=".svg"), default_factory=dict)
+    level_agreement: pd.DataFrame = file(Kind("table", "kappa of the raters, and of the rules with each source"),
+                                         default_factory=pd.DataFrame)
+    levels: pd.DataFrame = file(Kind("table", "the rules' level beside each source's stated level"),
+                                default_factory=pd.DataFrame)
+    robustness: pd.DataFrame = file(Kind("table", "the findings that move with a contested level"),
+                                    default_factory=pd.DataFrame)
+    rater_conflicts: pd.DataFrame = file(Kind("table", "the raters' conflicts"), default_factory=pd.DataFrame)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -251,7 +259,24 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
         "reconciled": _table(inputs.reconciled),
         "arithmetic": _table(inputs.arithmetic),
         "agreement": _table(inputs.agreement),
+        "level_audit": _level_audit(inputs, settings),
         "figures": sorted(name for name in inputs.figures if name != PRISMA_FIGURE),
+    }
+
+
+def _level_audit(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
+    """The audit stage's findings: kappa of raters and rules, each disagreement of the rules with a
+    stated level, the raters' conflicts, and the robustness verdicts with the findings that move."""
+    levels = _text(inputs.levels, audit.LEVEL_COLUMNS)
+    moved = _text(inputs.robustness, robustness.MOVE_COLUMNS)
+    classified = _text(inputs.classified, [col.STUDY_ID, col.EVIDENCE_LEVEL])
+    contested = audit.alternatives(classified, levels)
+    return {
+        "agreement": _table(inputs.level_agreement),
+        "disagreements": levels[levels["agrees"] == "no"].to_numpy().tolist(),
+        "conflicts": _table(inputs.rater_conflicts),
+        "verdicts": robustness.verdicts(moved, contested, audit.finding_tables(settings)) if contested else [],
+        "moves": _table(inputs.robustness),
     }
 
 

@@ -54,6 +54,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import agreement
 from pipeline import columns as col
 from pipeline.config import Automation, Criterion, Settings
 from pipeline.dedup.merge import clash_suffix, own_study_id
@@ -444,7 +445,7 @@ def _once_each(attached: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def _agreement(decisions: pd.DataFrame) -> pd.DataFrame:
-    """Cohen's kappa, PABAK and raw agreement per stage and reviewer pair."""
+    """Cohen's kappa (:mod:`pipeline.agreement`), PABAK and raw agreement per stage and reviewer pair."""
     rows = []
     for stage in HUMAN_STAGES:
         at_stage = decisions[decisions["stage"] == stage]
@@ -458,17 +459,13 @@ def _agreement(decisions: pd.DataFrame) -> pd.DataFrame:
             categories = [d for d in DECISIONS if d in set(both["a"]) | set(both["b"])]
             if "maybe" not in categories:
                 categories = [d for d in ("include", "exclude")]
-            matrix = {f"{x}|{y}": int(((both["a"] == x) & (both["b"] == y)).sum()) for x in categories for y in categories}
-            n = len(both)
-            observed = sum(matrix[f"{c}|{c}"] for c in categories) / n
-            expected = sum((both["a"] == c).mean() * (both["b"] == c).mean() for c in categories)
-            kappa = "" if expected == 1 else f"{(observed - expected) / (1 - expected):.4f}"
+            result = agreement.kappa(list(both["a"]), list(both["b"]), categories)
             k = len(categories)
-            pabak = (k * observed - 1) / (k - 1)
-            rows.append({"stage": stage, "reviewer_a": a, "reviewer_b": b, "n": str(n),
-                         "agree": str(sum(matrix[f"{c}|{c}"] for c in categories)),
-                         "raw_agreement": f"{observed:.4f}", "kappa": kappa, "pabak": f"{pabak:.4f}",
-                         "counts": dumps(matrix)})
+            pabak = (k * result.observed - 1) / (k - 1)
+            rows.append({"stage": stage, "reviewer_a": a, "reviewer_b": b, "n": str(result.n),
+                         "agree": str(result.agree), "raw_agreement": f"{result.observed:.4f}",
+                         "kappa": agreement.fmt(result.kappa), "pabak": f"{pabak:.4f}",
+                         "counts": dumps(result.cells())})
     return pd.DataFrame(rows, columns=["stage", "reviewer_a", "reviewer_b", "n", "agree", "raw_agreement",
                                        "kappa", "pabak", "counts"])
 

@@ -85,7 +85,7 @@ def test_editing_a_criterion_reruns_only_what_is_downstream(finished, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     log = result.stdout + result.stderr
     planned = set(re.findall(r"^(?:local)?rule (\w+):", log, flags=re.MULTILINE))
-    assert planned == {"all", "screen", "classify", "prisma", "tables", "figures", "reconcile", "report"}
+    assert planned == {"all", "screen", "classify", "audit", "prisma", "tables", "figures", "reconcile", "report"}
 
 
 def test_upgrading_the_pipeline_code_reruns_every_stage(finished, tmp_path):
@@ -98,8 +98,8 @@ def test_upgrading_the_pipeline_code_reruns_every_stage(finished, tmp_path):
     result = snakemake(review, "--dry-run", code=upgraded)
     assert result.returncode == 0, result.stderr[-3000:]
     planned = set(re.findall(r"^(?:local)?rule (\w+):", result.stdout + result.stderr, flags=re.MULTILINE))
-    assert planned == {"all", "ingest_source", "ingest", "deduplicate", "screen", "classify", "prisma", "tables",
-                       "figures", "reconcile", "report"}
+    assert planned == {"all", "ingest_source", "ingest", "deduplicate", "screen", "classify", "audit", "prisma",
+                       "tables", "figures", "reconcile", "report"}
 
 
 def copy_code(target: Path) -> Path:

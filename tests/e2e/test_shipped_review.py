@@ -90,3 +90,18 @@ def test_reconcile_explains_every_difference_and_finds_the_report_inconsistencie
         ("table6_client", "row", "Trauma victims", "7", "8"),
         ("table6_client", "column", "Promising Practice", "44", "45"),
     }
+
+
+def test_the_rules_as_a_rater_differ_from_the_lists_on_eight_studies_and_each_is_tested(review):
+    levels = rows(review / "data/processed/audit/levels.csv")
+    differ = sorted(r["study_id"] for r in levels if r["agrees"] == "no")
+    assert len(differ) == 8 and sum(r["agrees"] != "" for r in levels) == 54
+    assert all(r["trail"].startswith("rules: design ") and " states " in r["trail"]
+               for r in levels if r["agrees"] == "no")
+    kappas = {r["weights"]: r for r in rows(review / "data/processed/audit/agreement.csv")}
+    assert (kappas["none"]["n"], kappas["none"]["agree"], kappas["none"]["kappa"]) == ("54", "46", "0.7913")
+    assert kappas["quadratic"]["kappa"] == "0.9130"
+    moved = rows(review / "data/processed/audit/robustness.csv")
+    assert sorted({r["studies"] for r in moved if ";" not in r["studies"]}) == differ
+    verdicts = (review / "data/processed/audit/robustness.md").read_text(encoding="utf-8")
+    assert "- intervention_levels: moves under 3 of 8 contested studies" in verdicts

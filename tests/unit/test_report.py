@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import cli, config
+from pipeline import audit, cli, config, raters, robustness
 from pipeline import columns as col
 from pipeline import report
 from pipeline.errors import PipelineError
@@ -272,7 +272,11 @@ def test_cli_report_reads_the_stage_outputs_and_writes_one_page(tmp_path):
              "classified": inputs.classified, "interventions": pd.DataFrame({"intervention": ["=x"]}),
              "audit": inputs.audit, "reconciled": pd.DataFrame({"status": ["match"]}),
              "arithmetic": pd.DataFrame({"table": []}), "agreement": inputs.agreement,
-             "conflicts": pd.DataFrame({"key": [], "stage": [], "title": [], "decisions": []})}
+             "conflicts": pd.DataFrame({"key": [], "stage": [], "title": [], "decisions": []}),
+             "level_agreement": pd.DataFrame(columns=raters.AGREEMENT_COLUMNS),
+             "levels": pd.DataFrame(columns=audit.LEVEL_COLUMNS),
+             "robustness": pd.DataFrame(columns=robustness.MOVE_COLUMNS),
+             "rater_conflicts": pd.DataFrame(columns=raters.CONFLICT_COLUMNS)}
     for name, frame in files.items():
         write_table(frame, review / f"{name}.csv")
     write_table(inputs.tables["table3_country"], review / "table3_country.csv")
@@ -289,7 +293,7 @@ def test_cli_report_reads_the_stage_outputs_and_writes_one_page(tmp_path):
             "--tables", str(review / "table3_country.csv"),
             "--figures", str(review / "prisma_flow.svg"), str(review / "prisma_flow.png"), "--output-report", str(out)]
     for name in files:
-        argv += [f"--{name}", str(review / f"{name}.csv")]
+        argv += [f"--{name.replace('_', '-')}", str(review / f"{name}.csv")]
     assert cli.main(argv) == 0
     data = page_data(out.read_text(encoding="utf-8"))
     titles = {row[0]: row[data["studies"]["columns"].index(col.TITLE)] for row in data["studies"]["rows"]}
@@ -320,3 +324,22 @@ def test_a_decision_keyed_by_an_earlier_study_id_shows_on_the_study_it_moved_to(
     data = report.report_data(make_inputs(studies=studies, decisions=decisions), settings)
     assert [(row[0], row[1]) for row in data["decisions"] if row[5] == "eve"] == [("s-a", "eve2015-0a1b2c")]
     assert [row[1] for row in data["unmatched"]] == ["doi:10.1/missing"]
+
+
+def test_the_page_carries_the_shipped_rules_as_a_rater_and_the_robustness_verdicts():
+    """The audit stage's shipped outputs, as the page gets them: 8 disagreements, one verdict per finding."""
+    from dataclasses import replace
+
+    from pipeline.io import read_table
+
+    processed = Path(__file__).resolve().parents[2] / "data" / "processed"
+    shipped = config.load(Path(__file__).resolve().parents[2] / "config.yaml")
+    inputs = replace(make_inputs(), classified=read_table(processed / "classify/studies.csv"),
+                     level_agreement=read_table(processed / "audit/agreement.csv"),
+                     levels=read_table(processed / "audit/levels.csv"),
+                     robustness=read_table(processed / "audit/robustness.csv"),
+                     rater_conflicts=read_table(processed / "audit/conflicts.csv"))
+    level_audit = report.report_data(inputs, shipped)["level_audit"]
+    assert len(level_audit["disagreements"]) == 8 and len(level_audit["agreement"]["rows"]) == 3
+    assert [line.split(":")[0] for line in level_audit["verdicts"]] == audit.finding_tables(shipped)
+    assert level_audit["verdicts"][-2].startswith("intervention_levels: moves under 3 of 8 contested studies")

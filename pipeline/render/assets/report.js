@@ -208,6 +208,7 @@ function studyCard(s) {
     card.appendChild(text("p", "note", "Not classified: the study's screening decision is '" + s.screen_decision + "'" +
       (s.screen_reason ? " (" + reasonText(s.screen_reason) + ")" : "") + "."));
   }
+  if (c && auditOn.value === "on") { card.appendChild(markForm(s)); }
   var findings = auditByStudy[s.study_id] || [];
   if (findings.length) { card.appendChild(grid(["audit finding", "detail"], findings.map(function (f) { return [f[1], f[2]]; }))); }
 
@@ -368,6 +369,49 @@ function renderAgreement() {
   holder.appendChild(text("h3", "", "Decisions that match no record or study"));
   holder.appendChild(grid(["", "key", "stage", "decision", "reason", "reviewer", "date", "note", "file", "line"], DATA.unmatched));
 }
+function kappaTable(t) {
+  // the agreement rows without their table cell; each table drawn as a matrix beneath, first rater in rows
+  var show = t.columns.filter(function (name) { return name !== "table"; });
+  var at = t.columns.indexOf("table");
+  var holder = el("div");
+  holder.appendChild(grid(show, t.rows.map(function (row) {
+    return show.map(function (name) { return row[t.columns.indexOf(name)]; });
+  })));
+  t.rows.forEach(function (row) {
+    var cells = at < 0 || !row[at] ? {} : JSON.parse(row[at]);
+    var names = [];
+    Object.keys(cells).forEach(function (key) { var first = key.split("|")[0]; if (names.indexOf(first) < 0) { names.push(first); } });
+    var details = el("details", "", [text("summary", "", "Table: " + row[t.columns.indexOf("rater_a")] + " (rows) by " +
+      row[t.columns.indexOf("rater_b")] + " (columns), " + row[t.columns.indexOf("field")] + ", weights " + row[t.columns.indexOf("weights")])]);
+    details.appendChild(grid([""].concat(names), names.map(function (a) {
+      return [a].concat(names.map(function (b) { return cells[a + "|" + b] === undefined ? "" : cells[a + "|" + b]; }));
+    })));
+    holder.appendChild(details);
+  });
+  return holder;
+}
+function renderLevelAudit() {
+  var holder = document.getElementById("level-audit");
+  var audit = DATA.level_audit;
+  holder.appendChild(text("h3", "", "Agreement on the levels: raters, and the rules as a rater"));
+  if (!audit.agreement.rows.length) { holder.appendChild(text("p", "empty", "No source states a level the rules can also give, and there are no raters.")); }
+  else { holder.appendChild(kappaTable(audit.agreement)); }
+  holder.appendChild(text("h3", "", "Where the rules and a stated level differ"));
+  holder.appendChild(grid(["source", "study", "design", "effect", "rules give", "stated", "trail"],
+    audit.disagreements.map(function (r) { return [r[0], r[1], r[2], r[3], levelText(r[4]), levelText(r[5]), r[7]]; }), studyCells(1)));
+  holder.appendChild(text("h3", "", "Robustness of the findings to contested levels"));
+  if (!audit.verdicts.length) { holder.appendChild(text("p", "empty", "No study is contested.")); }
+  var list = el("ul");
+  audit.verdicts.forEach(function (line) { list.appendChild(text("li", "", line)); });
+  holder.appendChild(list);
+  if (audit.moves.rows.length) {
+    var moves = el("details", "", [text("summary", "", "Every finding that moves (" + audit.moves.rows.length + ")")]);
+    moves.appendChild(tableOf(audit.moves));
+    holder.appendChild(moves);
+  }
+  holder.appendChild(text("h3", "", "Conflicts between raters"));
+  holder.appendChild(tableOf(audit.conflicts, studyCells(0)));
+}
 function renderAudit() {
   var holder = document.getElementById("audit");
   holder.appendChild(grid(["study", "finding", "detail"], DATA.audit, studyCells(0)));
@@ -375,23 +419,119 @@ function renderAudit() {
   holder.appendChild(tableOf(DATA.interventions));
 }
 
+// --- audit mode: a reviewer marks each study's level, offline, and downloads a rater file ---
+// The marks live in this page only. The file is built as text (each cell quoted as CSV needs, and a
+// cell a spreadsheet would run as a formula preceded by ', which the pipeline removes when it reads
+// the file), offered as a data: link; nothing typed is ever put into the page as markup.
+var marks = {};
+var auditor = document.getElementById("auditor");
+var auditOn = document.getElementById("audit-on");
+var MARK_COLUMNS = ["key", "field", "value", "source", "quote", "extractor", "note"];
+var FORMULA_START = /^[-=+@\t\r]/;
+var PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+function raterName() { return auditor.value.trim().replace(/[^A-Za-z0-9 _.-]/g, "_").replace(/^[ .-]+/, ""); }
+function csvCell(value) {
+  var cell = String(value === undefined || value === null ? "" : value);
+  var bare = cell.replace(/^'+/, "");
+  if (FORMULA_START.test(bare) && !PLAIN_NUMBER.test(bare)) { cell = "'" + cell; }
+  return /[",\r\n]/.test(cell) ? "\"" + cell.replace(/"/g, "\"\"") + "\"" : cell;
+}
+function marksCsv(name) {
+  var lines = [MARK_COLUMNS.join(",")];
+  Object.keys(marks).sort().forEach(function (id) {
+    var m = marks[id];
+    lines.push([id, "level", m.level, "report audit: " + m.verdict, "", name, m.note].map(csvCell).join(","));
+  });
+  return lines.join("\n") + "\n";
+}
+function renderMarks() {
+  var ids = Object.keys(marks).sort();
+  var name = raterName();
+  var link = document.getElementById("audit-download");
+  document.getElementById("audit-count").textContent = ids.length + " of " + Object.keys(DATA.classified).length +
+    " classified studies marked" + (name ? " by " + name + "; the file is " + name + ".csv" : "; give your name to download the marks");
+  if (ids.length && name) {
+    link.href = "data:text/csv;charset=utf-8," + encodeURIComponent(marksCsv(name));
+    link.download = name + ".csv";
+    link.setAttribute("aria-disabled", "false");
+  } else {
+    link.removeAttribute("href");
+    link.removeAttribute("download");
+    link.setAttribute("aria-disabled", "true");
+  }
+  clear(document.getElementById("audit-marks")).appendChild(grid(["study", "level in the review", "mark", "your level", "note"],
+    ids.map(function (id) {
+      var m = marks[id];
+      return [id, levelText(studyById[id] ? studyById[id].level : ""), m.verdict, levelText(m.level), m.note];
+    }), studyCells(0)));
+}
+function markForm(s) {
+  var mark = marks[s.study_id] || { verdict: s.level ? "agree" : "disagree", level: s.level, note: "" };
+  var verdict = el("select"); verdict.id = "mark-verdict";
+  fill(verdict, [["agree", "agree with " + levelText(s.level)], ["disagree", "disagree"]]);
+  verdict.value = mark.verdict;
+  var level = el("select"); level.id = "mark-level";
+  fill(level, META.levels.map(function (l) { return [l.id, l.label]; }));
+  level.value = mark.level || META.levels[0].id;
+  var note = el("input", "note-input"); note.id = "mark-note"; note.type = "text"; note.maxLength = 1000; note.value = mark.note;
+  var status = text("span", "note", marks[s.study_id] ? "marked" : "not marked yet"); status.id = "mark-status";
+  var save = text("button", "", "Save mark"); save.type = "button"; save.id = "mark-save";
+  var remove = text("button", "", "Remove mark"); remove.type = "button";
+  function sync() { level.disabled = verdict.value === "agree"; }
+  verdict.addEventListener("change", sync); sync();
+  save.addEventListener("click", function () {
+    if (verdict.value === "agree" && !s.level) {
+      status.textContent = "This study has no level to agree with: choose disagree and the level you would give.";
+      return;
+    }
+    marks[s.study_id] = { verdict: verdict.value, level: verdict.value === "agree" ? s.level : level.value, note: note.value };
+    status.textContent = "marked";
+    renderMarks();
+  });
+  remove.addEventListener("click", function () { delete marks[s.study_id]; status.textContent = "not marked"; renderMarks(); });
+  return el("div", "mark", [text("strong", "", "Your audit of this level"),
+    el("div", "", [el("label", "", ["Mark", verdict]), el("label", "", ["Level you would give", level]), el("label", "", ["Note", note])]),
+    el("p", "", [save, " ", remove, " ", status])]);
+}
+function makeMark(spec) {
+  // "<study id>|agree|" or "<study id>|disagree|<level id>|<note>": filled into the card's form and saved by its button
+  var parts = spec.split("|");
+  openCard("study", parts[0]);
+  var verdict = document.getElementById("mark-verdict");
+  if (!verdict) { return; }
+  verdict.value = parts[1];
+  verdict.dispatchEvent(new Event("change"));
+  if (parts[2]) { document.getElementById("mark-level").value = parts[2]; }
+  document.getElementById("mark-note").value = parts.slice(3).join("|");
+  document.getElementById("mark-save").click();
+}
+auditor.addEventListener("input", renderMarks);
+auditOn.addEventListener("change", function () {
+  var open = document.getElementById("card").getAttribute("data-open") || "";
+  if (open.indexOf("study:") === 0) { openCard("study", open.slice(6)); }
+});
+
 // --- start --------------------------------------------------------------------------------
 var review = META.review;
 document.getElementById("review-title").textContent = "Audit report: " + (review.title || review.id);
 document.getElementById("review-sub").textContent = studies.length + " studies from " + records.length + " records" +
   (review.citation ? " \u00b7 " + review.citation : "");
-renderPrisma(); renderTables(); renderReconcile(); renderAgreement(); renderAudit();
+renderPrisma(); renderTables(); renderReconcile(); renderAgreement(); renderAudit(); renderLevelAudit(); renderMarks();
 update();
 
 function applyFragment() {
-  var params = {};
+  var params = {}, toMark = [];
   location.hash.replace(/^#/, "").split("&").forEach(function (part) {
     if (!part) { return; }
     var at = part.indexOf("=");
     var key = decodeURIComponent(at < 0 ? part : part.slice(0, at));
     params[key] = at < 0 ? "" : decodeURIComponent(part.slice(at + 1).replace(/\+/g, " "));
+    if (key === "mark") { toMark.push(params[key]); }
   });
   if (params.tab) { showTab(params.tab); }
+  if (params.auditor !== undefined) { auditor.value = params.auditor; auditor.dispatchEvent(new Event("input")); }
+  if (params.audit !== undefined) { auditOn.value = params.audit; auditOn.dispatchEvent(new Event("change")); }
+  toMark.forEach(makeMark);
   var changed = false;
   ["view", "level", "box", "source", "decision"].forEach(function (k) {
     if (params[k] !== undefined && filters[k].value !== params[k]) { filters[k].value = params[k]; changed = true; }
