@@ -129,7 +129,8 @@ function decide(decision, reason) {
     reason: reason, note: $("note").value }).then(function (data) {
     setBusy(false);
     state.history.push(key);
-    status("Saved in your file: " + data.saved.decision + (data.saved.reason ? " (" + data.saved.reason + ")" : "") +
+    status((data.saved.how === "replaced" ? "Saved in your file, replacing your earlier row: " : "Saved in your file: ") +
+      data.saved.decision + (data.saved.reason ? " (" + data.saved.reason + ")" : "") +
       " for " + data.saved.key + ".", "saved");
     showProgress(data.progress, data.stopping);
     showRecord(data.record);
