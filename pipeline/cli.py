@@ -122,7 +122,7 @@ def cmd_init(args: argparse.Namespace) -> None:
 def cmd_workbench(args: argparse.Namespace) -> None:
     from pipeline import workbench
 
-    workbench.serve(Path(args.review), port=args.port, open_browser=args.open)
+    workbench.serve(Path(args.review), Path(args.review) / args.config, port=args.port, open_browser=args.open)
 
 
 def cmd_check_config(args: argparse.Namespace) -> None:

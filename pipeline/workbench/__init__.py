@@ -20,16 +20,16 @@ from pipeline.errors import PipelineError
 log = logging.getLogger(__name__)
 
 
-def serve(base: Path, port: int = 8765, open_browser: bool = False) -> None:
-    """Serve the review in ``base`` until interrupted."""
+def serve(base: Path, config: Path, port: int = 8765, open_browser: bool = False) -> None:
+    """Serve the review in ``base``, described by ``config`` (a path in it), until interrupted."""
     from pipeline.workbench.review import Review
     from pipeline.workbench.server import WorkbenchServer
 
     base = Path(base)
-    if not (base / "config.yaml").is_file():
-        raise PipelineError("no config.yaml in this folder", where=str(base),
+    if not config.is_file():
+        raise PipelineError(f"no {config.name} in this folder", where=str(base),
                             fix="name the folder of a review (python3 review.py workbench DIR)")
-    review = Review(base, load(base / "config.yaml"))
+    review = Review(base, load(config))
     try:
         server = WorkbenchServer(review, port)
     except OSError as exc:

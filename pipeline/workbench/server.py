@@ -189,8 +189,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body()
         reviewer, stage, decisions = self._who(body)
         decision, how = self.server.review.decide(self.server.decisions, reviewer, stage, body)
-        log.info("workbench: %s %s %s at %s%s (%s)", reviewer, decision.decision, decision.key, stage,
-                 f" ({decision.reason})" if decision.reason else "", how)
+        # what was decided stays out of the log: the terminal may be in view of another reviewer
+        log.info("workbench: %s decided %s at %s (%s %s)", reviewer, decision.key, stage, how, decisions.path.name)
         saved = {"key": decision.key, "decision": decision.decision, "reason": decision.reason, "how": how}
         self._answer(HTTPStatus.OK, {"saved": saved, **self._view(reviewer, stage, decisions.decided(stage), skip=decision.key)})
 

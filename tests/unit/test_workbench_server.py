@@ -292,3 +292,32 @@ def test_a_failing_prioritisation_falls_back_to_the_queues_order(serve, prioriti
     state = client.state("ann")
     assert state["record"]["key"] == "s1"
     assert state["progress"]["order"] == "the work queue's order (prioritisation failed: ValueError)"
+
+
+@pytest.mark.parametrize(("search", "terms"), [
+    ('"compassion fatigue" OR "secondary trauma*"', ["compassion fatigue", "secondary trauma*"]),
+    ("(burnout[tiab] OR fatigue) AND nurse* NOT TI(review)", ["burnout", "fatigue", "nurse*", "review"]),
+    ("(not recorded)", []),
+], ids=["phrases", "operators-and-field-tags", "no-search-string"])
+def test_the_highlighted_search_terms_come_from_the_search_string(search, terms):
+    from pipeline.workbench.review import _search_terms
+
+    settings = load(FIXTURE_CONFIG)
+    settings = type(settings)(**{**settings.__dict__, "search": type(settings.search)(string=search)})
+    assert _search_terms(settings) == terms
+
+
+@pytest.mark.parametrize(("name", "allowed"), [
+    ("ann", True), ("j.smith", True), ("Ann_B-2", True), ("a", True),
+    ("", False), (".hidden", False), ("ann.", False), ("a..b", False), ("ann/../bob", False), ("ann smith", False),
+    ("nul", False), ("Com1.txt", False), ("{ann}", False), ("x" * 65, False), ("ann\n", False),
+], ids=lambda value: repr(value)[:20])
+def test_a_reviewer_name_must_be_a_safe_file_name(name, allowed):
+    from pipeline.errors import PipelineError
+    from pipeline.workbench.decisions import check_reviewer
+
+    if allowed:
+        assert check_reviewer(name) == name
+    else:
+        with pytest.raises(PipelineError, match="cannot name a decision file"):
+            check_reviewer(name)
