@@ -112,6 +112,13 @@ def _prioritiser():
         return None
 
 
+def rank_settings(prioritise, settings: Settings):
+    """What ``rank`` takes as settings: the module's own ``RankSettings`` with the review's words
+    for a cold start when it declares them (``review_words``), else the review's settings."""
+    make, words = getattr(prioritise, "RankSettings", None), getattr(prioritise, "review_words", None)
+    return make(query=words(settings)) if make is not None and words is not None else settings
+
+
 class Review:
     """A review folder as the workbench serves it; safe to share between the server's threads."""
 
@@ -121,7 +128,9 @@ class Review:
         self.pattern = highlighter(settings)
         self.lock = threading.Lock()
         self._tables: dict[str, tuple[tuple[int, int], object]] = {}
-        self._orders: dict[tuple[str, str], tuple[int, list[str], str]] = {}
+        # (reviewer, stage) -> (decisions it was made on, keys in order, how, the queue table it ordered)
+        self._orders: dict[tuple[str, str], tuple[int, list[str], str, pd.DataFrame]] = {}
+        self._ranking: set[tuple[str, str]] = set()  # orderings being made in the background
         for stage in HUMAN_STAGES:
             if not (self.base / QUEUE.format(stage=stage)).is_file():
                 raise PipelineError("no work queue yet", where=str(self.base / QUEUE.format(stage=stage)),
@@ -148,14 +157,13 @@ class Review:
         return self._cached(QUEUE.format(stage=stage), lambda path: read_table(path, required=("key",), what="work queue")
                             .drop_duplicates("key").set_index("key", drop=False))
 
-    def keywords(self) -> dict[str, list[str]]:
+    def studies(self) -> pd.DataFrame:
+        """Title, abstract and keywords (a JSON list) of every study of the last run, by study id."""
+        wanted = [col.STUDY_ID, col.TITLE, col.ABSTRACT, col.KEYWORDS]
+
         def build(path):
-            if path is None:
-                return {}
-            table = read_table(path, what="screened studies")
-            if col.KEYWORDS not in table:
-                return {}
-            return {sid: [str(k) for k in loads(cell, []) or []] for sid, cell in zip(table[col.STUDY_ID], table[col.KEYWORDS])}
+            table = read_table(path, what="screened studies") if path is not None else pd.DataFrame(columns=wanted)
+            return table.reindex(columns=wanted, fill_value="").drop_duplicates(col.STUDY_ID).set_index(col.STUDY_ID)
         return self._cached(STUDIES, build)
 
     def stopping(self) -> dict | None:
@@ -191,7 +199,8 @@ class Review:
                                 fix="pick a study the workbench offered; run the review again if the queue changed")
         row = queue.loc[key]
         shown = {name: str(row.get(name, "") or "") for name in FIELDS}
-        keywords = self.keywords().get(key, [])
+        studies = self.studies()
+        keywords = [str(word) for word in loads(studies.at[key, col.KEYWORDS], []) or []] if key in studies.index else []
         return {
             "key": key,
             "fields": {name: segments(shown[name], self.pattern) if name in (col.TITLE, col.ABSTRACT) else shown[name]
@@ -230,34 +239,71 @@ class Review:
     # --- order and progress ---------------------------------------------------------------------
 
     def order(self, reviewer: str, stage: str, mine: dict[str, dict[str, str]]) -> tuple[list[str], str]:
-        """The queue's keys in the order to show them, and how that order was made."""
-        keys = self.queue(stage)["key"].tolist()
-        made = "the work queue's order"
+        """The queue's keys in the order to show them, and how that order was made. The first
+        ordering of a reviewer's queue is made at once; a new one, after a batch of decisions, in
+        the background while the page goes on in the current order."""
+        queue = self.queue(stage)
+        keys = queue["key"].tolist()
         if stage != col.ScreenStage.TITLE_ABSTRACT.value:
-            return keys, made
-        cached = self._orders.get((reviewer, stage))
-        if cached is not None and len(mine) < cached[0] + BATCH and set(cached[1]) == set(keys):
+            return keys, "the work queue's order"
+        slot = (reviewer, stage)
+        cached = self._orders.get(slot)
+        current = cached is not None and cached[3] is queue  # no run has rewritten the queue since
+        if current and len(mine) < cached[0] + BATCH:
             return cached[1], cached[2]
         prioritise = _prioritiser()
-        if prioritise is not None:
-            keys, made = self._ranked(prioritise, stage, keys, mine)
-        self._orders[(reviewer, stage)] = (len(mine), keys, made)
-        return keys, made
+        if prioritise is None:
+            self._orders[slot] = (len(mine), keys, "the work queue's order", queue)
+            return keys, "the work queue's order"
+        if current:
+            self._reorder_later(slot, prioritise, keys, dict(mine), queue)
+            return cached[1], cached[2]
+        ranked, made = self._ranked(prioritise, stage, keys, mine)
+        self._orders[slot] = (len(mine), ranked, made, queue)
+        return ranked, made
+
+    def _reorder_later(self, slot: tuple[str, str], prioritise, keys: list[str], mine: dict, queue: pd.DataFrame) -> None:
+        with self.lock:
+            if slot in self._ranking:
+                return
+            self._ranking.add(slot)
+
+        def work() -> None:
+            try:
+                ranked, made = self._ranked(prioritise, slot[1], keys, mine)
+                self._orders[slot] = (len(mine), ranked, made, queue)
+            finally:
+                with self.lock:
+                    self._ranking.discard(slot)
+
+        threading.Thread(target=work, name=f"workbench-order-{slot[0]}", daemon=True).start()
+
+    def _rank_input(self, stage: str, mine: dict[str, dict[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The studies to rank (the queue's, and those the reviewer decided, whose text the model
+        learns from) and the reviewer's decisions, both keyed by ``study_id``."""
+        queue, known = self.queue(stage), self.studies()
+        text = [col.TITLE, col.ABSTRACT, col.KEYWORDS]
+        ids = list(dict.fromkeys([*queue["key"], *(key for key in mine if key in known.index)]))
+        studies = known.reindex(ids)[text].fillna("")
+        missing = studies.index.isin(queue.index) & (studies[col.TITLE] == "")
+        for name in (col.TITLE, col.ABSTRACT):  # the queue's text where the studies table lacks it
+            studies.loc[missing, name] = queue.reindex(studies.index[missing])[name].fillna("").to_numpy()
+        decisions = pd.DataFrame(list(mine.values()), columns=COLUMNS)
+        return (studies.rename_axis(col.STUDY_ID).reset_index().assign(key=lambda t: t[col.STUDY_ID]),
+                decisions.assign(study_id=decisions["key"]))
 
     def _ranked(self, prioritise, stage: str, keys: list[str], mine: dict[str, dict[str, str]]) -> tuple[list[str], str]:
-        studies = self.queue(stage).reset_index(drop=True).assign(study_id=lambda t: t["key"])
-        keywords = self.keywords()
-        studies[col.KEYWORDS] = [json.dumps(keywords.get(key, []), ensure_ascii=False) for key in studies["key"]]
-        decisions = pd.DataFrame(list(mine.values()), columns=COLUMNS)
+        studies, decisions = self._rank_input(stage, mine)
         try:
-            ranked = prioritise.rank(studies, decisions, self.settings)
+            ranked = prioritise.rank(studies, decisions, rank_settings(prioritise, self.settings))
             column = next((name for name in (col.STUDY_ID, "key") if name in ranked), ranked.columns[0])
-            ordered = [key for key in dict.fromkeys(ranked[column].astype(str)) if key in set(keys)]
+            waiting = set(keys)
+            ordered = [key for key in dict.fromkeys(ranked[column].astype(str)) if key in waiting]
         except Exception as exc:  # a plug-in's failure must not stop screening
             log.warning("workbench: prioritisation failed (%s: %s); the queue's order is used", type(exc).__name__, exc)
             return keys, f"the work queue's order (prioritisation failed: {type(exc).__name__})"
-        rest = [key for key in keys if key not in set(ordered)]
-        return ordered + rest, f"prioritised on your {len(mine)} decisions"
+        placed = set(ordered)
+        return ordered + [key for key in keys if key not in placed], f"prioritised on your {len(mine)} decisions"
 
     def next_key(self, reviewer: str, stage: str, mine: dict[str, dict[str, str]], skip: str = "") -> str | None:
         keys, _ = self.order(reviewer, stage, mine)

@@ -7,6 +7,7 @@ import http.client
 import json
 import sys
 import threading
+import time
 import types
 from pathlib import Path
 
@@ -264,7 +265,7 @@ def prioritise(monkeypatch):
     module.calls = []
 
     def rank(studies, decisions, settings):
-        module.calls.append((list(studies["study_id"]), decisions.copy()))
+        module.calls.append((list(studies["study_id"]), decisions.copy(), settings, studies.copy()))
         if module.fail:
             raise ValueError("model broke")
         return pd.DataFrame({"study_id": list(reversed(studies["study_id"]))})
@@ -279,11 +280,39 @@ def test_the_queue_is_ordered_by_the_prioritisation_module_on_the_reviewers_own_
     client.decide("bob", "s2", "exclude", "exc_informal_caregivers")
     state = client.state("ann")
     assert state["record"]["key"] == "s3" and state["progress"]["order"] == "prioritised on your 0 decisions"
-    studies, decisions = prioritise.calls[-1]
+    studies, decisions, settings, table = prioritise.calls[-1]
     assert studies == ["s1", "s2", "s3"] and decisions.empty  # bob's decision is not ann's training data
+    assert table[["title", "keywords"]].values.tolist()[0] == ["Compassion fatigue in nurses", '["burnout"]']
+    assert settings.criteria  # the review's settings, for a module that declares no settings of its own
     client.decide("ann", "s3", "include")
-    assert len(prioritise.calls) == 2  # bob's login, ann's; reordered again only after a batch
-    assert BATCH > 1
+    assert len(prioritise.calls) == 2  # bob's decision, ann's login; reordered again only after a batch
+    for number in range(BATCH - 1):
+        client.decide("ann", "s1", "include")  # the same study again: still one decision
+    assert len(prioritise.calls) == 2
+    # a batch later (here: a file holding BATCH decisions) the queue is ordered again, in the background
+    path = decisions_file(base, "ann")
+    path.write_text("key,stage,decision,reason,reviewer,date,note\n" +
+                    "".join(f"x{number},title_abstract,include,,ann,,\n" for number in range(BATCH)))
+    client.state("ann")
+    deadline = time.monotonic() + 10
+    while len(prioritise.calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(prioritise.calls[-1][1]) == BATCH
+
+
+def test_the_module_gets_its_own_settings_and_the_reviewers_decisions_by_study_id(serve, prioritise, tmp_path):
+    prioritise.RankSettings = lambda query: ("rank settings", query)
+    prioritise.review_words = lambda settings: settings.search.string
+    client, base = serve()
+    write_table(_queue(TA, ["s2", "s3"]), base / "data/processed/screen/to_screen_title_abstract.csv")
+    path = decisions_file(base, "ann")
+    path.parent.mkdir(parents=True)
+    path.write_text("key,stage,decision,reason,reviewer,date,note\ns1,title_abstract,include,,ann,,\n")
+    client.state("ann")
+    studies, decisions, settings, table = prioritise.calls[-1]
+    assert settings == ("rank settings", '"compassion fatigue" OR "secondary trauma*"')
+    assert studies == ["s2", "s3", "s1"]  # s1 left the queue in a run: its text still trains the model
+    assert decisions[["study_id", "decision"]].values.tolist() == [["s1", "include"]]
 
 
 def test_a_failing_prioritisation_falls_back_to_the_queues_order(serve, prioritise):
