@@ -78,10 +78,14 @@ class DecisionFile:
 
     def _read(self) -> tuple[list[str], list[list[str]], bool]:
         """(header, rows, whether the file ends with a line end); a missing file has no rows."""
-        if not self.path.is_file():
+        if not self.path.exists():
             return [], [], True
-        text = self.path.read_text(encoding="utf-8-sig")
-        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+        try:
+            text = self.path.read_text(encoding="utf-8-sig")
+            rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise PipelineError(f"cannot read the decision file ({type(exc).__name__}: {exc})", where=str(self.path),
+                                fix="save it as UTF-8 CSV (in Excel: CSV UTF-8), or move it away and log in again") from None
         return (rows[0], rows[1:], text.endswith("\n")) if rows else ([], [], True)
 
     def _mine(self, row: dict[str, str]) -> bool:

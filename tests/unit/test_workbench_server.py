@@ -350,3 +350,16 @@ def test_a_reviewer_name_must_be_a_safe_file_name(name, allowed):
     else:
         with pytest.raises(PipelineError, match="cannot name a decision file"):
             check_reviewer(name)
+
+
+@pytest.mark.parametrize("content", [b"key,stage,decision\nk\xe9y,title_abstract,include\n", None],
+                         ids=["not-utf8", "a-folder"])
+def test_an_unreadable_decision_file_is_named_and_left_alone(serve, content):
+    client, base = serve()
+    path = decisions_file(base, "ann")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content) if content is not None else path.mkdir()
+    status, answer = client.call("GET", "/api/state?reviewer=ann&stage=title_abstract")
+    assert status == 400 and answer["error"].startswith(f"{path}: cannot read the decision file")
+    assert client.decide("ann", "s1", "include")[0] == 400
+    assert path.read_bytes() == content if content is not None else path.is_dir()
