@@ -1,10 +1,12 @@
 """The screening workbench in a real browser: two reviewers screen the fixture review at once, the
-server is killed mid-way and started again, and the next pipeline run counts every decision.
+server is killed mid-way and started again, the next pipeline run counts every decision, and the
+full-text stage links the PDF.
 
 Snakemake first runs the fixture review without its screening decisions, so its title/abstract
 queue holds six studies. Headless Chromium (driven through the DevTools pipe, tests/e2e/browser_pipe.py)
 opens the workbench twice, in two browser contexts: ann decides with the keyboard, bob with the
-mouse. A screenshot of ann's page is saved under tmp_path and copied to ``$WORKBENCH_SCREENSHOT``
+mouse. Then ann screens the full-text queue that run wrote: the study's PDF is linked and served,
+and a retrieval reason is written at stage full_text. A screenshot of ann's page is saved under tmp_path and copied to ``$WORKBENCH_SCREENSHOT``
 (default: ``workbench-screenshot.png`` in the system's temporary folder). Without Chromium the
 test skips and says why.
 """
@@ -86,9 +88,10 @@ def rows(review: Path, reviewer: str) -> list[list[str]]:
     return read_table(path)[["key", "stage", "decision", "reason", "reviewer", "note"]].values.tolist()
 
 
-def log_in(page, name: str) -> str:
+def log_in(page, name: str, stage: str = "title_abstract") -> str:
     page.click("#reviewer")
     page.type(name)
+    page.js(f"document.getElementById('stage').value = {stage!r}")
     page.click("button[type=submit]")
     page.wait("!document.getElementById('screen').hidden")
     return shown(page)
@@ -189,3 +192,22 @@ def test_two_reviewers_screen_through_a_killed_server_and_the_run_counts_them(ch
     assert boxes["pending_full_text"] == 1 + queue - 1
     screened = (review / "data/processed/screen/decisions.csv").read_text()
     assert screened.count("data/raw/decisions/screening/ann.csv") == screened.count("screening/bob.csv") == queue
+
+    # full text, from the queue that run wrote: a link to the study's PDF, and a retrieval reason
+    queue = (review / "data/processed/screen/to_screen_full_text.csv").read_text().splitlines()
+    study = queue[1].split(",")[0]
+    (review / "data/raw/fulltext").mkdir(parents=True)
+    (review / "data/raw/fulltext" / f"{study}.pdf").write_bytes(b"%PDF-1.4 fixture")
+    server = Server(review, tmp_path / "server3.log")
+    browser = Browser(chromium, tmp_path / "profile")
+    try:
+        ann = browser.page(server.url)
+        assert log_in(ann, "ann", "full_text") == study
+        assert ann.js("document.querySelector('#links a').getAttribute('href')") == f"/fulltext?key={study}"
+        assert ann.js("window.fetch(document.querySelector('#links a').href).then(r => r.status + ' ' + "
+                      "r.headers.get('Content-Type'))") == "200 application/pdf"
+        decide(ann, click="#exclusions button[data-reason=exc_book_not_online]")
+    finally:
+        browser.close()
+        server.kill()
+    assert rows(review, "ann")[-1] == [study, "full_text", "exclude", "exc_book_not_online", "ann", ""]
