@@ -32,7 +32,7 @@ COLUMNS = col.SCREENING_DECISION_COLUMNS
 # a reviewer's name is the stem of their file: letters, digits, '_', '-' and inner dots only
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_-]|[A-Za-z0-9]")
 _DEVICE_NAME = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)  # not a file on Windows
-MAX_NOTE = 2000
+MAX_NOTE = 2000  # characters, as the page's note field allows
 
 
 def check_reviewer(name: str) -> str:
@@ -59,8 +59,8 @@ class Decision:
 
 
 def one_line(note: str) -> str:
-    """A note as one line of at most MAX_NOTE characters: line breaks and tabs become spaces."""
-    return " ".join(str(note).replace("\t", " ").splitlines()).strip()[:MAX_NOTE]
+    """A note as one line: line breaks and tabs become spaces."""
+    return " ".join(str(note).replace("\t", " ").splitlines()).strip()
 
 
 class DecisionFile:

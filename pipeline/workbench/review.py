@@ -32,7 +32,7 @@ from pipeline.config import Settings
 from pipeline.errors import DecisionError, PipelineError
 from pipeline.io import loads, read_table
 from pipeline.screen import DECISIONS, HUMAN_STAGES, validate_decisions
-from pipeline.workbench.decisions import COLUMNS, Decision, DecisionFile, one_line
+from pipeline.workbench.decisions import COLUMNS, MAX_NOTE, Decision, DecisionFile, one_line
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,12 @@ class Review:
 
     def queue(self, stage: str) -> pd.DataFrame:
         """The stage's work queue, one row per study key, in the file's order."""
-        return self._cached(QUEUE.format(stage=stage), lambda path: read_table(path, required=("key",), what="work queue")
-                            .drop_duplicates("key").set_index("key", drop=False))
+        def build(path):
+            if path is None:
+                raise PipelineError("the work queue is gone", where=QUEUE.format(stage=stage),
+                                    fix=f"run the review again (python3 review.py run {self.base}), then reload the page")
+            return read_table(path, required=("key",), what="work queue").drop_duplicates("key").set_index("key", drop=False)
+        return self._cached(QUEUE.format(stage=stage), build)
 
     def studies(self) -> pd.DataFrame:
         """Title, abstract and keywords (a JSON list) of every study of the last run, by study id."""
@@ -221,7 +225,7 @@ class Review:
     def fulltext(self, key: str, dois: str = "", pmids: str = "") -> list[Path]:
         """PDFs in data/raw/fulltext named after the study's id, a DOI or a PMID of its records."""
         folder = self.base / FULLTEXT
-        stems = [_safe_stem(name) for name in (key, *dois.split(";"), *pmids.split(";")) if name.strip()]
+        stems = [_safe_stem(name.strip()) for name in (key, *dois.split(";"), *pmids.split(";")) if name.strip()]
         return [folder / f"{stem.strip('_')}.pdf" for stem in stems if (folder / f"{stem.strip('_')}.pdf").is_file()]
 
     def pdf(self, key: str) -> Path:
@@ -333,6 +337,9 @@ class Review:
         texts = {name: request.get(name, "") for name in ("decision", "reason", "note")}
         if not all(isinstance(value, str) for value in texts.values()):
             raise PipelineError("decision, reason and note must be text", where="request", fix="send strings")
+        if len(texts["note"]) > MAX_NOTE:
+            raise PipelineError(f"the note has {len(texts['note'])} characters", where=key,
+                                fix=f"keep a note to {MAX_NOTE} characters")
         decision = Decision(key=key, stage=stage, decision=texts["decision"].strip(), reason=texts["reason"].strip(),
                             reviewer=reviewer, date=datetime.date.today().isoformat(), note=one_line(texts["note"]))
         if decision.decision not in DECISIONS:

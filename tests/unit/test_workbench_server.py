@@ -222,6 +222,8 @@ def test_full_text_links_to_the_pdf_and_the_doi(serve):
     ("POST", "/api/decide", {"reviewer": "ann", "stage": TA, "key": "s1", "decision": ""}, {}, 400, "is not allowed"),
     ("POST", "/api/decide", {"reviewer": "ann", "stage": TA, "key": "s1", "decision": "include", "note": 3}, {}, 400,
      "must be text"),
+    ("POST", "/api/decide", {"reviewer": "ann", "stage": TA, "key": "s1", "decision": "include", "note": "x" * 2001}, {},
+     400, "s1: the note has 2001 characters; keep a note to 2000 characters"),
     ("POST", "/api/decide", [1, 2], {}, 400, "must be a JSON object"),
     ("POST", "/api/decide", {"reviewer": "ann"}, {"Content-Type": "text/plain"}, 415, "application/json"),
     ("POST", "/api/decide", None, {"Content-Type": "application/json", "Content-Length": str(MAX_BODY + 1)}, 413,
@@ -230,7 +232,7 @@ def test_full_text_links_to_the_pdf_and_the_doi(serve):
     ("GET", "/api/decide", None, {}, 405, "not allowed"),
     ("GET", "/etc/passwd", None, {}, 404, "no such page"),
 ], ids=["path-in-name", "device-name", "bad-stage", "unlisted-reviewer", "unknown-record", "unknown-study",
-        "unknown-criterion", "exclude-without-reason", "empty-decision", "note-not-text", "body-not-object",
+        "unknown-criterion", "exclude-without-reason", "empty-decision", "note-not-text", "note-too-long", "body-not-object",
         "not-json", "too-large", "foreign-host", "wrong-method", "unknown-path"])
 def test_bad_requests_get_one_json_error(serve, method, path, body, headers, status, says):
     client, base = serve(reviewers=True)
@@ -363,3 +365,10 @@ def test_an_unreadable_decision_file_is_named_and_left_alone(serve, content):
     assert status == 400 and answer["error"].startswith(f"{path}: cannot read the decision file")
     assert client.decide("ann", "s1", "include")[0] == 400
     assert path.read_bytes() == content if content is not None else path.is_dir()
+
+
+def test_a_queue_a_run_removed_meanwhile_is_one_error(serve):
+    client, base = serve()
+    (base / "data/processed/screen/to_screen_title_abstract.csv").unlink()
+    status, answer = client.call("GET", "/api/state?reviewer=ann&stage=title_abstract")
+    assert status == 400 and "the work queue is gone; run the review again" in answer["error"]
