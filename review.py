@@ -139,8 +139,12 @@ def main(argv: list[str]) -> int:
         if rest and not rest[0].startswith("-"):
             folder, rest = Path(rest[0]).resolve(), rest[1:]
         _ensure_environment()
-        return subprocess.call([str(PYTHON), "-m", "pipeline", "workbench", "--review", str(folder), *rest],
-                               env=_environment())
+        with subprocess.Popen([str(PYTHON), "-m", "pipeline", "workbench", "--review", str(folder), *rest],
+                              env=_environment()) as server:
+            try:
+                return server.wait()
+            except KeyboardInterrupt:  # Ctrl-C reached the server too: it says it stopped
+                return server.wait()
     if command == "test":
         _ensure_environment()
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=_environment())
