@@ -7,7 +7,8 @@ reviewer's row by writing the whole file to a temporary file beside it, syncing 
 it over the old one, so at every moment the file on disk is either the old one or the new one. A
 new file, or one whose header lacks a column, is written the same way. The rows already in the
 file (a reviewer's earlier hand-made rows, extra columns copied from a work queue) are kept as
-they are.
+they are. Writers hold an in-process lock per file and an exclusive ``flock`` on the folder, so
+two servers on one review never rewrite a file at the same time.
 
 Text a spreadsheet would run as a formula is written with a leading ``'`` (see
 :mod:`pipeline.io`), which the screen stage removes again when it reads the file.
@@ -15,6 +16,7 @@ Text a spreadsheet would run as a formula is written with a leading ``'`` (see
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -23,6 +25,11 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 from pipeline import columns as col
 from pipeline.errors import PipelineError
@@ -109,7 +116,8 @@ class DecisionFile:
     def save(self, decision: Decision) -> str:
         """Write ``decision``; returns "appended" or "replaced" (the reviewer's earlier row for the
         same key and stage). Returns only after the data is on disk."""
-        with self.lock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock, _folder_lock(self.path.parent):
             header, rows, ends_with_newline = self._read()
             position = self._row_of(header, rows, decision.key, decision.stage)
             if header and all(name in header for name in COLUMNS) and position is None:
@@ -158,6 +166,22 @@ class DecisionFile:
             Path(temporary).unlink(missing_ok=True)
             raise
         _sync_folder(self.path.parent)
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """Hold an exclusive lock on the decision files' folder, so that two workbench servers on one
+    review (each with its own threads' locks) never rewrite a file at the same time. Where the
+    system has no ``flock`` (Windows), the in-process lock alone serialises writers."""
+    if fcntl is None:
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
 def _sync_folder(folder: Path) -> None:
