@@ -307,6 +307,8 @@ class Review:
             log.warning("workbench: prioritisation failed (%s: %s); the queue's order is used", type(exc).__name__, exc)
             return keys, f"the work queue's order (prioritisation failed: {type(exc).__name__})"
         placed = set(ordered)
+        log.info("workbench: ordered %d studies at %s by %s on %d of the reviewer's decisions; first: %s", len(keys),
+                 stage, prioritise.__name__, len(mine), ", ".join(ordered[:3]))
         return ordered + [key for key in keys if key not in placed], f"prioritised on your {len(mine)} decisions"
 
     def next_key(self, reviewer: str, stage: str, mine: dict[str, dict[str, str]], skip: str = "") -> str | None:
