@@ -112,6 +112,15 @@ def _prioritiser():
         return None
 
 
+class UnknownStudy(PipelineError):
+    """A request names a study (or a PDF) the workbench does not offer."""
+
+
+def unknown_study(key: str, stage: str) -> UnknownStudy:
+    return UnknownStudy(f"study {key!r} is not in the {stage} work queue", where="request",
+                        fix="pick a study the workbench offered; run the review again if the queue changed")
+
+
 def rank_settings(prioritise, settings: Settings):
     """What ``rank`` takes as settings: the module's own ``RankSettings`` with the review's words
     for a cold start when it declares them (``review_words``), else the review's settings."""
@@ -199,8 +208,7 @@ class Review:
     def record(self, key: str, stage: str, mine: dict[str, str] | None = None) -> dict:
         queue = self.queue(stage)
         if key not in queue.index:
-            raise PipelineError(f"study {key!r} is not in the {stage} work queue", where="request",
-                                fix="pick a study the workbench offered; run the review again if the queue changed")
+            raise unknown_study(key, stage)
         row = queue.loc[key]
         shown = {name: str(row.get(name, "") or "") for name in FIELDS}
         studies = self.studies()
@@ -231,12 +239,11 @@ class Review:
     def pdf(self, key: str) -> Path:
         queue = self.queue(col.ScreenStage.FULL_TEXT.value)
         if key not in queue.index:
-            raise PipelineError(f"study {key!r} is not in the full-text work queue", where="request",
-                                fix="open PDFs from the study's page in the workbench")
+            raise unknown_study(key, col.ScreenStage.FULL_TEXT.value)
         row = queue.loc[key]
         found = self.fulltext(key, str(row.get(col.DOI, "")), str(row.get(col.PMID, "")))
         if not found:
-            raise PipelineError(f"no PDF for study {key!r}", where=FULLTEXT,
+            raise UnknownStudy(f"no PDF for study {key!r}", where=FULLTEXT,
                                 fix=f"save it as {FULLTEXT}/{_safe_stem(key)}.pdf")
         return found[0]
 
@@ -334,8 +341,7 @@ class Review:
             raise PipelineError("no study key", where="request", fix="send the key of the study decided")
         decision_file = DecisionFile(files, reviewer)
         if key not in self.queue(stage).index and key not in decision_file.decided(stage):
-            raise PipelineError(f"study {key!r} is not in the {stage} work queue", where="request",
-                                fix="decide a study the workbench offered; run the review again if the queue changed")
+            raise unknown_study(key, stage)
         texts = {name: request.get(name, "") for name in ("decision", "reason", "note")}
         if not all(isinstance(value, str) for value in texts.values()):
             raise PipelineError("decision, reason and note must be text", where="request", fix="send strings")

@@ -31,7 +31,7 @@ from pipeline import folder as layout
 from pipeline.errors import PipelineError
 from pipeline.render.page import asset
 from pipeline.workbench.decisions import DecisionFile, check_reviewer
-from pipeline.workbench.review import Review
+from pipeline.workbench.review import Review, UnknownStudy
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
         except RequestError as exc:
             self._answer(exc.status, {"error": exc.message})
         except PipelineError as exc:
-            status = HTTPStatus.NOT_FOUND if " is not in the " in exc.what or exc.what.startswith("no PDF") else HTTPStatus.BAD_REQUEST
+            status = HTTPStatus.NOT_FOUND if isinstance(exc, UnknownStudy) else HTTPStatus.BAD_REQUEST
             self._answer(status, {"error": exc.message})
         except Exception as exc:  # a bug: one line in the server's log, the details at debug level
             log.error("workbench: internal error answering %s %s (%s: %s); this is a bug, please report it",
@@ -179,9 +179,6 @@ class Handler(BaseHTTPRequestHandler):
         reviewer, stage, decisions = self._who(values)
         mine = decisions.decided(stage)
         key = values.get("key", "")
-        if key not in mine and key not in self.server.review.queue(stage).index:
-            raise PipelineError(f"study {key!r} is not in the {stage} work queue", where="request",
-                                fix="pick a study the workbench offered")
         self._answer(HTTPStatus.OK, {"record": self.server.review.record(key, stage, mine.get(key)),
                                      "progress": self.server.review.progress(reviewer, stage, mine)})
 
