@@ -3,6 +3,7 @@
     python3 review.py run [DIR] [snakemake options]   # the review in DIR (default: the shipped one)
     python3 review.py init DIR [EXPORT ...]           # make a new review folder, exports copied in
     python3 review.py test [pytest options]           # the test suite
+    python3 review.py workbench [DIR] [--port N]      # screen DIR's work queues in the browser
     python3 review.py --version | --help | COMMAND --help
 
 Only Python 3.11+ is needed. The first call creates ``.venv/`` next to this file and installs
@@ -90,6 +91,13 @@ README.md, data/raw/exports/ with each EXPORT copied in and listed under sources
 decision and extraction files. Then write your criteria in DIR/config.yaml and run
 `python3 review.py run DIR`.
 """,
+    "workbench": """usage: python3 review.py workbench [DIR] [--port N] [--open]
+
+Screen the review in DIR (default: the shipped one) in your browser: a page on
+http://127.0.0.1:8765/ (--port N for another port; --open opens it). Log in by name; each decision
+is written at once to DIR/data/raw/decisions/screening/<name>.csv, which the next
+`python3 review.py run DIR` reads. Run the review once first: the page shows its work queues.
+""",
     "test": """usage: python3 review.py test [pytest options]
 
 Run the quick test suite (the options go to pytest, e.g. -k screen, tests/unit/test_screen.py).
@@ -115,7 +123,7 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(__doc__)
         return 2
     if argv[0] not in HELP:
-        _fail(f"unknown command '{argv[0]}'; use run, init or test (python3 review.py --help says more)")
+        _fail(f"unknown command '{argv[0]}'; use run, init, test or workbench (python3 review.py --help says more)")
     command, rest = argv[0], argv[1:]
     if rest[:1] in (["-h"], ["--help"]):
         sys.stdout.write(HELP[command])
@@ -126,6 +134,17 @@ def main(argv: list[str]) -> int:
         _ensure_environment()
         # paths as the user typed them, from the user's working folder
         return subprocess.call([str(PYTHON), "-m", "pipeline", "init", *rest], env=_environment())
+    if command == "workbench":
+        folder = ROOT
+        if rest and not rest[0].startswith("-"):
+            folder, rest = Path(rest[0]).resolve(), rest[1:]
+        _ensure_environment()
+        with subprocess.Popen([str(PYTHON), "-m", "pipeline", "workbench", "--review", str(folder), *rest],
+                              env=_environment()) as server:
+            try:
+                return server.wait()
+            except KeyboardInterrupt:  # Ctrl-C reached the server too: it says it stopped
+                return server.wait()
     if command == "test":
         _ensure_environment()
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=_environment())

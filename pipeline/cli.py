@@ -120,6 +120,12 @@ def cmd_init(args: argparse.Namespace) -> None:
     log.info("next: %s", "; then ".join(steps))
 
 
+def cmd_workbench(args: argparse.Namespace) -> None:
+    from pipeline import workbench
+
+    workbench.serve(Path(args.review), Path(args.review) / args.config, port=args.port, open_browser=args.open)
+
+
 def cmd_check_config(args: argparse.Namespace) -> None:
     settings = _settings(args)
     log.info("config: %s is valid (%d sources, %d criteria, %d tables)", args.config,
@@ -150,6 +156,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("init", cmd_init, "make a new review folder: commented config.yaml, README, empty decision files")
     p.add_argument("folder", help="the folder to make (new or empty)")
     p.add_argument("exports", nargs="*", help="export files to copy in and list as sources")
+
+    p = command("workbench", cmd_workbench, "screen in the browser: a local page, one study at a time, each "
+                "decision saved to the reviewer's decision file as it is made")
+    p.add_argument("--review", default=".", help="the review folder (default: the working folder)")
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0 picks a free one)")
+    p.add_argument("--open", action="store_true", help="open the page in the default browser")
 
     for name in STAGES:
         if only is None or only == name:

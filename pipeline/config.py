@@ -52,6 +52,7 @@ class Criterion:
     kind: str  # inclusion | exclusion
     stage: str  # automation | title_abstract | retrieval | full_text
     automation: Automation | None = None
+    terms: tuple[str, ...] = ()  # highlighted in the screening workbench
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,7 @@ def _freeze(doc: dict) -> Settings:
                     test=c["automation"]["test"], value=c["automation"].get("value"),
                     values=tuple(c["automation"].get("values", ())),
                 ) if "automation" in c else None,
+                terms=tuple(c.get("terms", ())),
             )
             for c in doc["criteria"]
         ),

@@ -54,7 +54,8 @@ def test_every_page_file_is_package_data():
     """A non-editable install ships what pyproject's package-data names; every page file must match."""
     globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["pipeline"]
     files = sorted(path.relative_to(REPO / "pipeline").as_posix() for path in ASSETS.iterdir())
-    assert files == ["render/assets/report.css", "render/assets/report.html", "render/assets/report.js"]
+    assert files == ["render/assets/report.css", "render/assets/report.html", "render/assets/report.js",
+                     "render/assets/workbench.css", "render/assets/workbench.html", "render/assets/workbench.js"]
     assert [name for name in files if not any(fnmatch.fnmatch(name, glob) for glob in globs)] == []
 
 
@@ -71,8 +72,9 @@ def _lint(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProc
                           cwd=REPO, input=stdin, capture_output=True, text=True, timeout=120)
 
 
-def test_the_page_script_passes_eslint():
-    result = _lint("pipeline/render/assets/report.js")
+@pytest.mark.parametrize("script", ["report.js", "workbench.js"])
+def test_the_page_script_passes_eslint(script):
+    result = _lint(f"pipeline/render/assets/{script}")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
