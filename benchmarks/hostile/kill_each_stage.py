@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-STAGES = ["ingest", "deduplicate", "screen", "classify", "prisma", "tables", "figures", "reconcile", "report"]
-CODE_FILES = ["review.py", "Snakefile", "pipeline", "pyproject.toml", "constraints.txt"]
+STAGES = ["ingest", "deduplicate", "screen", "classify", "audit", "prisma", "tables", "figures", "reconcile", "report"]
+CODE_FILES = ["review.py", "Snakefile", "pipeline", "envs", "pyproject.toml", "constraints.txt"]
 
 
 def make_checkout(code: Path, review: Path, target: Path) -> Path:
