@@ -145,6 +145,8 @@ rule screen:
         unchecked="data/processed/screen/automation_unchecked.csv",
         decisions="data/processed/screen/decisions.csv",
         resolutions="data/processed/screen/resolutions.csv",
+        stopping="data/processed/screen/stopping.json",
+        ordering="data/processed/screen/ordering.json",
     params:
         config=CONFIG,
         code=CODE,
@@ -164,7 +166,8 @@ rule screen:
         " --output-conflicts {output.conflicts:q} --output-queue-title-abstract {output.queue_title_abstract:q}"
         " --output-queue-full-text {output.queue_full_text:q} --output-agreement {output.agreement:q}"
         " --output-unchecked {output.unchecked:q} --output-decisions {output.decisions:q}"
-        " --output-resolutions {output.resolutions:q} --log {log:q}"
+        " --output-resolutions {output.resolutions:q} --output-stopping {output.stopping:q}"
+        " --output-ordering {output.ordering:q} --log {log:q}"
 
 
 rule classify:
@@ -208,7 +211,8 @@ rule prisma:
         config=CONFIG,
         code=CODE,
         settings=json.dumps({"sources": config["sources"], "criteria": config["criteria"],
-                             "prisma": config.get("prisma", {})}, sort_keys=True),
+                             "prisma": config.get("prisma", {}), "screening": config.get("screening", {})},
+                            sort_keys=True),
     log:
         "data/processed/logs/prisma.log",
     conda:
@@ -322,6 +326,7 @@ rule report:
         arithmetic=rules.reconcile.output.arithmetic,
         agreement=rules.screen.output.agreement,
         conflicts=rules.screen.output.conflicts,
+        stopping=rules.screen.output.stopping,
         diagram=rules.prisma.output.diagram,
         charts=rules.figures.output,
     output:
@@ -345,7 +350,7 @@ rule report:
         " --classified {input.classified:q} --interventions {input.interventions:q} --audit {input.audit:q}"
         " --counts {input.counts:q} --tables {input.tables:q} --reconciled {input.reconciled:q}"
         " --arithmetic {input.arithmetic:q} --agreement {input.agreement:q} --conflicts {input.conflicts:q}"
-        " --figures {input.diagram:q} {input.charts:q} --output-report {output.report:q} --log {log:q}"
+        " --stopping {input.stopping:q} --figures {input.diagram:q} {input.charts:q} --output-report {output.report:q} --log {log:q}"
 
 
 rule all:

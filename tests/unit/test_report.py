@@ -307,7 +307,7 @@ def test_a_bad_decision_file_is_refused_by_screen_which_hands_the_report_what_it
             "--records", str(processed / "deduplicate" / "records.csv"),
             "--studies", str(processed / "deduplicate" / "studies.csv"), "--decisions", str(bad)]
     for name in ("records", "studies", "conflicts", "queue-title-abstract", "queue-full-text", "agreement",
-                 "unchecked", "decisions", "resolutions"):
+                 "unchecked", "decisions", "resolutions", "stopping", "ordering"):
         argv += [f"--output-{name}", str(tmp_path / "screen" / f"{name}.csv")]
     assert cli.main(argv) == 2
     assert f"ERROR: {bad}:2: decision 'reject' is not allowed; use one of: include, exclude, maybe" in capsys.readouterr().err
