@@ -113,7 +113,7 @@ class StoppingSettings:
     rule: str = "biased_urn"  # or hypergeometric
     recall_target: float = 0.95
     confidence: float = 0.95
-    odds: float = 2.0  # biased_urn: how much likelier the ranking draws an include than an exclude
+    odds: float = 1.5  # biased_urn: how much likelier the ranking draws an include than an exclude
     stop: bool = False  # the team stops: the studies nobody screened go to the automation box
 
 

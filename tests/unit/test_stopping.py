@@ -7,10 +7,10 @@ from math import comb
 
 import numpy as np
 import pytest
-from test_screen import SETTINGS, decisions, make_records
+from test_screen import SETTINGS, SHIPPED, decisions, make_records
 
 from pipeline import columns as col
-from pipeline import prisma, screen, stopping
+from pipeline import config, prisma, screen, stopping
 from pipeline.config import StoppingSettings
 from pipeline.errors import ConfigError
 
@@ -144,3 +144,26 @@ def test_a_stop_the_rule_does_not_allow_is_refused_with_how_to_fix():
     with pytest.raises(ConfigError, match=r"config.yaml: screening.stopping.stop is true but the hypergeometric "
                                           r"stopping test .* does not allow stopping yet .*; keep screening"):
         screen.screen(RECORDS, STUDIES, decisions(ROWS), settings_with(confidence=0.95, stop=True))
+
+
+# --- the config section -----------------------------------------------------------------------
+
+
+def test_the_stopping_section_is_read_with_its_defaults():
+    settings = config.parse(SHIPPED + "\nscreening:\n  seed: 4\n  stopping: {rule: hypergeometric, stop: true}\n")
+    assert settings.screening.seed == 4
+    assert settings.screening.stopping == StoppingSettings(rule="hypergeometric", recall_target=0.95,
+                                                           confidence=0.95, odds=1.5, stop=True)
+    assert config.parse(SHIPPED).screening.stopping == StoppingSettings()
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ("{recall_target: 1.5}", "recall_target"),
+    ("{confidence: 0}", "confidence"),
+    ("{rule: knee}", "rule"),
+    ("{odds: 0.5}", "odds"),
+    ("{recal_target: 0.9}", "recal_target"),
+], ids=["target-above-one", "zero-confidence", "unknown-rule", "odds-below-one", "typo"])
+def test_a_bad_stopping_section_is_refused_naming_the_key(section, message):
+    with pytest.raises(ConfigError, match=message):
+        config.parse(SHIPPED + f"\nscreening:\n  stopping: {section}\n")
