@@ -320,3 +320,15 @@ def test_a_decision_keyed_by_an_earlier_study_id_shows_on_the_study_it_moved_to(
     data = report.report_data(make_inputs(studies=studies, decisions=decisions), settings)
     assert [(row[0], row[1]) for row in data["decisions"] if row[5] == "eve"] == [("s-a", "eve2015-0a1b2c")]
     assert [row[1] for row in data["unmatched"]] == ["doi:10.1/missing"]
+
+
+def test_the_methods_state_how_screening_was_ordered_and_stopped(settings):
+    stopped = {"rule_name": "hypergeometric stopping test of Callaghan and Müller-Hansen (2020)",
+               "recall_target": 0.95, "confidence": 0.9, "screened": 1200, "remaining": 800, "includes_found": 41,
+               "p_value": 0.061, "stopped": True, "stopped_unscreened": 800}
+    text = report.report_data(make_inputs(stopping=stopped), settings)["methods"]
+    assert text.endswith("Screening stopped early by the hypergeometric stopping test of Callaghan and Müller-Hansen "
+                         "(2020) with a recall target of 95% at 90% confidence, after 1,200 studies were screened "
+                         "(41 passed on); the rule allowed stopping at p = 0.061. The 800 studies left unscreened "
+                         "are counted as marked ineligible by automation tools.")
+    assert report.report_data(make_inputs(), settings)["methods"] == ""
