@@ -13,8 +13,10 @@ Per review and seed: our ranking (pipeline.prioritise, the model retrained after
 after 10, 25 and 50% of the records, and for every stopping rule the point it allows stopping
 (checked after every batch), the recall reached there and the work saved. The rules also run
 on ASReview's order (records after its last include are all excludes, whatever their order).
-Labels: ``label_included``. Writes SIMULATION.md and simulation.json here; the timing of one
-reorder of 10,000 records goes in as well.
+Labels: ``label_included``. Then the rules on ``--synthetic`` orders per ranking quality drawn
+from Wallenius' urn (random, as good as the biased urn assumes, better), where coverage is the
+guarantee itself. Writes SIMULATION.md and simulation.json here; the timing of one reorder of
+10,000 records goes in as well. ``--from-json`` rewrites SIMULATION.md from simulation.json.
 """
 
 from __future__ import annotations
