@@ -147,6 +147,8 @@ rule screen:
         unchecked="data/processed/screen/automation_unchecked.csv",
         decisions="data/processed/screen/decisions.csv",
         resolutions="data/processed/screen/resolutions.csv",
+        stopping="data/processed/screen/stopping.json",
+        ordering="data/processed/screen/ordering.json",
     params:
         config=CONFIG,
         code=CODE,
@@ -166,7 +168,8 @@ rule screen:
         " --output-conflicts {output.conflicts:q} --output-queue-title-abstract {output.queue_title_abstract:q}"
         " --output-queue-full-text {output.queue_full_text:q} --output-agreement {output.agreement:q}"
         " --output-unchecked {output.unchecked:q} --output-decisions {output.decisions:q}"
-        " --output-resolutions {output.resolutions:q} --log {log:q}"
+        " --output-resolutions {output.resolutions:q} --output-stopping {output.stopping:q}"
+        " --output-ordering {output.ordering:q} --log {log:q}"
 
 
 rule classify:
@@ -250,7 +253,8 @@ rule prisma:
         config=CONFIG,
         code=CODE,
         settings=json.dumps({"sources": config["sources"], "criteria": config["criteria"],
-                             "prisma": config.get("prisma", {})}, sort_keys=True),
+                             "prisma": config.get("prisma", {}), "screening": config.get("screening", {})},
+                            sort_keys=True),
     log:
         "data/processed/logs/prisma.log",
     conda:
@@ -368,6 +372,7 @@ rule report:
         levels=rules.audit.output.levels,
         robustness=rules.audit.output.robustness,
         rater_conflicts=rules.audit.output.conflicts,
+        stopping=rules.screen.output.stopping,
         diagram=rules.prisma.output.diagram,
         charts=rules.figures.output,
     output:
@@ -392,7 +397,7 @@ rule report:
         " --counts {input.counts:q} --tables {input.tables:q} --reconciled {input.reconciled:q}"
         " --arithmetic {input.arithmetic:q} --agreement {input.agreement:q} --conflicts {input.conflicts:q}"
         " --level-agreement {input.level_agreement:q} --levels {input.levels:q} --robustness {input.robustness:q}"
-        " --rater-conflicts {input.rater_conflicts:q}"
+        " --rater-conflicts {input.rater_conflicts:q} --stopping {input.stopping:q}"
         " --figures {input.diagram:q} {input.charts:q} --output-report {output.report:q} --log {log:q}"
 
 

@@ -108,12 +108,25 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class StoppingSettings:
+    """The stopping rule of title/abstract screening (see :mod:`pipeline.stopping`)."""
+
+    rule: str = "biased_urn"  # or hypergeometric
+    recall_target: float = 0.95
+    confidence: float = 0.95
+    odds: float = 1.5  # biased_urn: how much likelier the ranking draws an include than an exclude
+    stop: bool = False  # the team stops: the studies nobody screened go to the automation box
+
+
+@dataclass(frozen=True)
 class ScreeningSettings:
-    """Who screens and how many independent decisions each human stage needs."""
+    """Who screens, how many independent decisions each human stage needs, the queue's order."""
 
     reviewers: tuple[str, ...] = ()  # empty: anyone may screen
     title_abstract: int = 1
     full_text: int = 1
+    seed: int = 0  # of the title/abstract queue's ranking model
+    stopping: StoppingSettings = field(default_factory=StoppingSettings)
 
     def needed(self, stage: str) -> int:
         return self.full_text if stage == "full_text" else self.title_abstract
@@ -359,6 +372,8 @@ def _freeze(doc: dict) -> Settings:
             reviewers=tuple(screening.get("reviewers", ())),
             title_abstract=per_record.get("title_abstract", 1),
             full_text=per_record.get("full_text", 1),
+            seed=screening.get("seed", 0),
+            stopping=StoppingSettings(**screening.get("stopping", {})),
         ),
         figure_formats=tuple(doc["figures"]["formats"]),
         prisma_formats=tuple(doc["prisma"]["formats"]),

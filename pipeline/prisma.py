@@ -48,6 +48,7 @@ from pipeline.config import Settings
 from pipeline.errors import CheckError
 from pipeline.render import prisma_flow
 from pipeline.stage import Kind, Stage, file, from_config
+from pipeline.stopping import STOPPED_REASON, rule_name
 
 log = logging.getLogger(__name__)
 
@@ -465,6 +466,10 @@ def _reason_label(reason: str, settings: Settings) -> str:
     if not reason:
         return "Reason not recorded"
     criterion = settings.criterion(reason)
+    if criterion is None and reason == STOPPED_REASON:
+        rule = settings.screening.stopping
+        return (f"Not screened: the {rule_name(rule)} allowed stopping (recall at least {rule.recall_target:.0%} "
+                f"with {rule.confidence:.0%} confidence)")
     return criterion.label if criterion else reason
 
 

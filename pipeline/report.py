@@ -30,6 +30,7 @@ from pipeline.io import loads
 from pipeline.render.page import report_page
 from pipeline.screen import study_index
 from pipeline.stage import Kind, Stage, file, from_config
+from pipeline.stopping import methods_text
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class ReportInputs:
     arithmetic: pd.DataFrame = file(Kind("table", "the published arithmetic"), default_factory=pd.DataFrame)
     agreement: pd.DataFrame = file(Kind("table", "the agreement between reviewers"), default_factory=pd.DataFrame)
     conflicts: pd.DataFrame = file(Kind("table", "the conflicts"), default_factory=pd.DataFrame)
+    stopping: Mapping[str, Any] = file(Kind("json", "the stopping rule's state", optional=True), default_factory=dict)
     figures: Mapping[str, str] = file(Kind("texts", "figure files (the SVGs are inlined; file stems name them)",
                                            suffix=".svg"), default_factory=dict)
     level_agreement: pd.DataFrame = file(Kind("table", "kappa of the raters, and of the rules with each source"),
@@ -260,6 +262,7 @@ def report_data(inputs: ReportInputs, settings: Settings) -> dict[str, Any]:
         "arithmetic": _table(inputs.arithmetic),
         "agreement": _table(inputs.agreement),
         "level_audit": _level_audit(inputs, settings),
+        "methods": methods_text(dict(inputs.stopping)) if inputs.stopping else "",
         "figures": sorted(name for name in inputs.figures if name != PRISMA_FIGURE),
     }
 

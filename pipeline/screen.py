@@ -56,6 +56,7 @@ import pandas as pd
 
 from pipeline import agreement
 from pipeline import columns as col
+from pipeline import prioritise, stopping
 from pipeline.config import Automation, Criterion, Settings
 from pipeline.dedup.merge import clash_suffix, own_study_id
 from pipeline.dedup.prep import author_fields, year_of
@@ -511,9 +512,18 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
     outcomes = pd.DataFrame(outcome_rows, columns=[col.STUDY_ID, "ta_decision", "ta_reviewers", "ft_decision",
                                                    "ft_reviewers", *col.SCREEN_COLUMNS]).set_index(col.STUDY_ID)
     study_out = study_table.join(outcomes, on=col.STUDY_ID)
+    rows = pd.concat([attached, resolved], ignore_index=True)
+    stop_state, unscreened = stopping.assess(study_out, rows[rows["stage"] == "title_abstract"],
+                                             settings.screening.stopping)
+    if unscreened:
+        outcomes.loc[unscreened, col.SCREEN_COLUMNS] = ["automation", "excluded", stopping.STOPPED_REASON,
+                                                        "stopping rule", col.PrismaBox.AUTOMATION.value]
+        study_out = study_table.join(outcomes, on=col.STUDY_ID)
     record_out = _records_with_boxes(records, outcomes, record_rounds < settings.current_round, previous)
     context = record_context(records)
     queues = {stage: _queue(study_out, stage, settings, context) for stage in HUMAN_STAGES}
+    ranked, ordering = prioritise.order_queue(study_out, settings)
+    queues["title_abstract"] = _in_rank_order(queues["title_abstract"], ranked)
     return {
         "records": record_out,
         "studies": study_out.sort_values(col.STUDY_ID, kind="stable").reset_index(drop=True),
@@ -522,6 +532,8 @@ def screen(records: pd.DataFrame, studies: pd.DataFrame, decisions: pd.DataFrame
         "queue_full_text": queues["full_text"],
         "agreement": _agreement(attached),
         "unchecked": unchecked,
+        "stopping": stop_state,
+        "ordering": ordering,
     }
 
 
@@ -716,6 +728,17 @@ def _queue(studies: pd.DataFrame, stage: str, settings: Settings, context: pd.Da
     return queue.sort_values("key", kind="stable").reset_index(drop=True)
 
 
+def _in_rank_order(queue: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
+    """The title/abstract queue, likeliest include first, with the model's ``rank``, ``score``
+    and ``why`` (the words that raised the score most)."""
+    ranks = ranked.set_index(col.STUDY_ID)
+    placed = queue.assign(**{name: queue["key"].map(ranks[name]) for name in ("rank", "score", "why")})
+    placed = placed.sort_values(["rank", "key"], kind="stable", na_position="last").reset_index(drop=True)
+    return placed.assign(rank=placed["rank"].map(lambda value: "" if pd.isna(value) else str(int(value))),
+                         score=placed["score"].map(lambda value: "" if pd.isna(value) else f"{value:.6f}"),
+                         why=placed["why"].fillna(""))
+
+
 def summary(result: dict[str, pd.DataFrame]) -> str:
     studies = result["studies"]
     counts = studies[col.PRISMA_BOX].value_counts()
@@ -762,6 +785,8 @@ class Outputs:
     unchecked: pd.DataFrame = file(Kind("table", "studies an automation criterion could not check"))
     decisions: pd.DataFrame = file(Kind("table", "every reviewer's decisions as validated, with file and line"))
     resolutions: pd.DataFrame = file(Kind("table", "the resolutions as validated, with file and line"))
+    stopping: dict = file(Kind("json", "whether the stopping rule allows title/abstract screening to stop"))
+    ordering: dict = file(Kind("json", "how the title/abstract queue was ordered: model, seed, inputs' digests"))
 
 
 def run(inputs: Inputs, settings: Settings) -> Outputs:
@@ -776,7 +801,8 @@ def run(inputs: Inputs, settings: Settings) -> Outputs:
     return Outputs(result["records"], result["studies"], result["conflicts"], result["queue_title_abstract"],
                    result["queue_full_text"], result["agreement"], result["unchecked"],
                    decisions.reindex(columns=VALIDATED_DECISION_COLUMNS, fill_value=""),
-                   resolutions.reindex(columns=VALIDATED_RESOLUTION_COLUMNS, fill_value=""))
+                   resolutions.reindex(columns=VALIDATED_RESOLUTION_COLUMNS, fill_value=""),
+                   result["stopping"], result["ordering"])
 
 
 STAGE = Stage("screen", "apply automation criteria and human screening decisions", Inputs, Outputs, run,

@@ -311,7 +311,7 @@ def test_a_bad_decision_file_is_refused_by_screen_which_hands_the_report_what_it
             "--records", str(processed / "deduplicate" / "records.csv"),
             "--studies", str(processed / "deduplicate" / "studies.csv"), "--decisions", str(bad)]
     for name in ("records", "studies", "conflicts", "queue-title-abstract", "queue-full-text", "agreement",
-                 "unchecked", "decisions", "resolutions"):
+                 "unchecked", "decisions", "resolutions", "stopping", "ordering"):
         argv += [f"--output-{name}", str(tmp_path / "screen" / f"{name}.csv")]
     assert cli.main(argv) == 2
     assert f"ERROR: {bad}:2: decision 'reject' is not allowed; use one of: include, exclude, maybe" in capsys.readouterr().err
@@ -343,3 +343,15 @@ def test_the_page_carries_the_shipped_rules_as_a_rater_and_the_robustness_verdic
     assert len(level_audit["disagreements"]) == 8 and len(level_audit["agreement"]["rows"]) == 3
     assert [line.split(":")[0] for line in level_audit["verdicts"]] == audit.finding_tables(shipped)
     assert level_audit["verdicts"][-2].startswith("intervention_levels: moves under 3 of 8 contested studies")
+
+
+def test_the_methods_state_how_screening_was_ordered_and_stopped(settings):
+    stopped = {"rule_name": "hypergeometric stopping test of Callaghan and Müller-Hansen (2020)",
+               "recall_target": 0.95, "confidence": 0.9, "screened": 1200, "remaining": 800, "includes_found": 41,
+               "p_value": 0.061, "stopped": True, "stopped_unscreened": 800}
+    text = report.report_data(make_inputs(stopping=stopped), settings)["methods"]
+    assert text.endswith("Screening stopped early by the hypergeometric stopping test of Callaghan and Müller-Hansen "
+                         "(2020) with a recall target of 95% at 90% confidence, after 1,200 studies were screened "
+                         "(41 passed on); the rule allowed stopping at p = 0.061. The 800 studies left unscreened "
+                         "are counted as marked ineligible by automation tools.")
+    assert report.report_data(make_inputs(), settings)["methods"] == ""

@@ -313,7 +313,9 @@ def test_queue_rows_carry_what_a_reviewer_needs_and_read_back_as_blank():
     queue = run([])["queue_title_abstract"]
     assert list(queue.columns) == ["key", "stage", "decision", "reason", "reviewer", "date", "note", "needed",
                                    "waiting_for", "decided_by", col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL,
-                                   col.DOI, col.PMID, col.ABSTRACT, "sources", "records", "record_keys"]
+                                   col.DOI, col.PMID, col.ABSTRACT, "sources", "records", "record_keys",
+                                   "rank", "score", "why"]
+    assert queue["rank"].tolist() == [str(n) for n in range(1, len(queue) + 1)]
     row = queue.set_index("key").loc["s1"]
     assert (row["sources"], row["record_keys"], row["waiting_for"]) == ("cinahl;medline", "ref:a", "any reviewer")
     assert screen.validate_decisions(queue, "ann.csv", SETTINGS, reviewer="ann").empty
@@ -361,6 +363,6 @@ def test_agreement_with_maybe_uses_the_three_by_three_table():
     (["exclude"] * 18 + ["include"] * 2, ["exclude"] * 19 + ["include"]),
 ], ids=["hand-computed-2x2", "with-maybe", "always-disagree", "skewed-prevalence"])
 def test_kappa_matches_scikit_learn(ann, bob):
-    metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is in the 'test' extra")
+    metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is a dependency of the pipeline")
     agreement = agreement_of(ann, bob)
     assert float(agreement["kappa"]) == pytest.approx(metrics.cohen_kappa_score(ann, bob), abs=5e-5)

@@ -324,6 +324,10 @@ function renderPrisma() {
   moveFigure("prisma_flow", document.getElementById("prisma-figure"));
   var box = document.getElementById("prisma-counts");
   var counts = DATA.counts.boxes || {};
+  if (DATA.methods) {
+    box.appendChild(text("h3", "", "How screening was ordered and stopped"));
+    box.appendChild(text("p", "methods", DATA.methods));
+  }
   box.appendChild(text("h3", "", "Records in each box"));
   box.appendChild(grid(["box", "records"], META.boxes.map(function (b) { return [b.label, counts[b.id] === undefined ? "" : counts[b.id]]; })));
   var details = el("details", "", [text("summary", "", "Every PRISMA number (counts.json)")]);
