@@ -7,10 +7,11 @@ decided in their own decision file; what other reviewers decided is never read (
 neither is the queue's ``decided_by`` column.
 
 Order. At title/abstract the studies are ordered by ``pipeline.prioritise.rank(studies,
-decisions, settings)`` when that module is installed, trained on the reviewer's own decisions
-only (so the order cannot leak another reviewer's judgement), again after every
-:data:`BATCH` decisions; without the module, or when it fails, the queue's order is kept and
-the page says so. Full text keeps the queue's order.
+decisions, settings, vectors)``, trained on the reviewer's own decisions only (so the order
+cannot leak another reviewer's judgement), again after every :data:`BATCH` decisions, in the
+background; the studies' TF-IDF vectors are made once per queue and kept between batches (a
+reorder of 10,000 studies then takes a fraction of a second). When the model fails the queue's
+order is kept and the page says so. Full text keeps the queue's order.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def _safe_stem(text: str) -> str:
 
 
 def _prioritiser():
-    """``pipeline.prioritise`` when it is installed, else None (the queue's order is used)."""
+    """``pipeline.prioritise`` (looked up at each ordering, so a test can stand another in), or None
+    when it cannot be imported (the queue's order is used)."""
     try:
         return importlib.import_module("pipeline.prioritise")
     except ModuleNotFoundError as exc:
@@ -122,10 +124,13 @@ def unknown_study(key: str, stage: str) -> UnknownStudy:
 
 
 def rank_settings(prioritise, settings: Settings):
-    """What ``rank`` takes as settings: the module's own ``RankSettings`` with the review's words
-    for a cold start when it declares them (``review_words``), else the review's settings."""
+    """What ``rank`` takes as settings: the module's own ``RankSettings`` with the review's seed
+    and its words for a cold start when it declares them (``review_words``), else the review's
+    settings (a stand-in module in tests may take those)."""
     make, words = getattr(prioritise, "RankSettings", None), getattr(prioritise, "review_words", None)
-    return make(query=words(settings)) if make is not None and words is not None else settings
+    if make is None or words is None:
+        return settings
+    return make(seed=settings.screening.seed, query=words(settings))
 
 
 class Review:
@@ -140,6 +145,7 @@ class Review:
         # (reviewer, stage) -> (decisions it was made on, keys in order, how, the queue table it ordered)
         self._orders: dict[tuple[str, str], tuple[int, list[str], str, pd.DataFrame]] = {}
         self._ranking: set[tuple[str, str]] = set()  # orderings being made in the background
+        self._vectors: dict[str, tuple[tuple[str, ...], object]] = {}  # stage -> (study ids, their vectors)
         for stage in HUMAN_STAGES:
             if not (self.base / QUEUE.format(stage=stage)).is_file():
                 raise PipelineError("no work queue yet", where=str(self.base / QUEUE.format(stage=stage)),
@@ -303,10 +309,23 @@ class Review:
         return (studies.rename_axis(col.STUDY_ID).reset_index().assign(key=lambda t: t[col.STUDY_ID]),
                 decisions.assign(study_id=decisions["key"]))
 
+    def _rank(self, prioritise, stage: str, studies: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+        """``prioritise.rank`` with the studies' vectors made once for the same studies (their text
+        comes from the queue and the studies table, which only a run rewrites)."""
+        settings = rank_settings(prioritise, self.settings)
+        vectorise = getattr(prioritise, "vectorise", None)
+        if vectorise is None:
+            return prioritise.rank(studies, decisions, settings)
+        ids = tuple(sorted(studies[col.STUDY_ID].astype(str)))
+        kept = self._vectors.get(stage)
+        if kept is None or kept[0] != ids:
+            kept = self._vectors[stage] = (ids, vectorise(studies, settings.query))
+        return prioritise.rank(studies, decisions, settings, kept[1])
+
     def _ranked(self, prioritise, stage: str, keys: list[str], mine: dict[str, dict[str, str]]) -> tuple[list[str], str]:
         studies, decisions = self._rank_input(stage, mine)
         try:
-            ranked = prioritise.rank(studies, decisions, rank_settings(prioritise, self.settings))
+            ranked = self._rank(prioritise, stage, studies, decisions)
             column = next((name for name in (col.STUDY_ID, "key") if name in ranked), ranked.columns[0])
             waiting = set(keys)
             ordered = [key for key in dict.fromkeys(ranked[column].astype(str)) if key in waiting]

@@ -99,6 +99,12 @@ def serve(tmp_path):
         server.server_close()
 
 
+@pytest.fixture
+def queue_order(monkeypatch):
+    """The queue's own order, for tests of what the server writes and shows rather than of the order."""
+    monkeypatch.setattr("pipeline.workbench.review._prioritiser", lambda: None)
+
+
 def decisions_file(base: Path, reviewer: str) -> Path:
     return base / "data" / "raw" / "decisions" / "screening" / f"{reviewer}.csv"
 
@@ -109,7 +115,7 @@ def as_the_screen_stage_reads_it(base: Path, reviewer: str) -> pd.DataFrame:
                               reviewer=reviewer)
 
 
-def test_a_reviewer_screens_the_queue_and_every_decision_is_in_the_file_at_once(serve):
+def test_a_reviewer_screens_the_queue_and_every_decision_is_in_the_file_at_once(serve, queue_order):
     client, base = serve()
     state = client.state("ann")
     assert state["record"]["key"] == "s1" and state["file"] == "ann.csv"
@@ -157,7 +163,7 @@ def test_a_file_without_the_optional_columns_gets_them(serve):
     assert as_the_screen_stage_reads_it(base, "ann")[["key", "reviewer"]].values.tolist() == [["s3", "ann"], ["s1", "ann"]]
 
 
-def test_two_reviewers_are_blind_to_each_other(serve):
+def test_two_reviewers_are_blind_to_each_other(serve, queue_order):
     client, base = serve(reviewers=True)
     client.decide("ann", "s1", "exclude", "exc_informal_caregivers")
     bob = client.state("bob")
@@ -170,7 +176,7 @@ def test_two_reviewers_are_blind_to_each_other(serve):
     assert body["record"]["mine"]["decision"] == "include"
 
 
-def test_search_and_criterion_terms_are_highlighted(serve):
+def test_search_and_criterion_terms_are_highlighted(serve, queue_order):
     client, _ = serve()
     record = client.state("ann")["record"]
     assert record["fields"]["title"] == [["Compassion fatigue", "include"], [" in nurses", ""]]
@@ -303,7 +309,7 @@ def test_the_queue_is_ordered_by_the_prioritisation_module_on_the_reviewers_own_
 
 
 def test_the_module_gets_its_own_settings_and_the_reviewers_decisions_by_study_id(serve, prioritise, tmp_path):
-    prioritise.RankSettings = lambda query: ("rank settings", query)
+    prioritise.RankSettings = lambda seed, query: ("rank settings", seed, query)
     prioritise.review_words = lambda settings: settings.search.string
     client, base = serve()
     write_table(_queue(TA, ["s2", "s3"]), base / "data/processed/screen/to_screen_title_abstract.csv")
@@ -312,7 +318,7 @@ def test_the_module_gets_its_own_settings_and_the_reviewers_decisions_by_study_i
     path.write_text("key,stage,decision,reason,reviewer,date,note\ns1,title_abstract,include,,ann,,\n")
     client.state("ann")
     studies, decisions, settings, table = prioritise.calls[-1]
-    assert settings == ("rank settings", '"compassion fatigue" OR "secondary trauma*"')
+    assert settings == ("rank settings", 0, '"compassion fatigue" OR "secondary trauma*"')
     assert studies == ["s2", "s3", "s1"]  # s1 left the queue in a run: its text still trains the model
     assert decisions[["study_id", "decision"]].values.tolist() == [["s1", "include"]]
 
@@ -372,3 +378,24 @@ def test_a_queue_a_run_removed_meanwhile_is_one_error(serve):
     (base / "data/processed/screen/to_screen_title_abstract.csv").unlink()
     status, answer = client.call("GET", "/api/state?reviewer=ann&stage=title_abstract")
     assert status == 400 and "the work queue is gone; run the review again" in answer["error"]
+
+
+def test_the_real_model_orders_the_queue_and_vectorises_its_studies_once(serve, monkeypatch):
+    from pipeline import prioritise as real
+
+    made = []
+    vectorise = real.vectorise
+    monkeypatch.setattr(real, "vectorise", lambda studies, query="": made.append(len(studies)) or vectorise(studies, query))
+    client, base = serve(reviewers=True)
+    state = client.state("ann")
+    assert state["progress"]["order"] == "prioritised on your 0 decisions" and state["record"]["key"] in {"s1", "s2", "s3"}
+    path = decisions_file(base, "ann")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("key,stage,decision,reason,reviewer,date,note\n" +
+                    "".join(f"x{number},title_abstract,include,,ann,,\n" for number in range(BATCH)))
+    client.state("ann")
+    deadline = time.monotonic() + 10
+    while not client.state("ann")["progress"]["order"].endswith(f"{BATCH} decisions") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.state("ann")["progress"]["order"] == f"prioritised on your {BATCH} decisions"
+    assert made == [3]  # the same three studies: their vectors are kept between orderings
