@@ -11,7 +11,9 @@ decisions, settings, vectors)``, trained on the reviewer's own decisions only (s
 cannot leak another reviewer's judgement), again after every :data:`BATCH` decisions, in the
 background; the studies' TF-IDF vectors are made once per queue and kept between batches (a
 reorder of 10,000 studies then takes a fraction of a second). When the model fails the queue's
-order is kept and the page says so. Full text keeps the queue's order.
+order is kept and the page says so. Every ordering's audit record (model, seed, digests of the
+studies, the decisions and the order) is appended to the reviewer's ordering log beside the
+decision files. Full text keeps the queue's order.
 """
 
 from __future__ import annotations
@@ -275,7 +277,7 @@ class Review:
         if current:
             self._reorder_later(slot, prioritise, keys, dict(mine), queue)
             return cached[1], cached[2]
-        ranked, made = self._ranked(prioritise, stage, keys, mine)
+        ranked, made = self._ranked(prioritise, reviewer, stage, keys, mine)
         self._orders[slot] = (len(mine), ranked, made, queue)
         return ranked, made
 
@@ -287,7 +289,7 @@ class Review:
 
         def work() -> None:
             try:
-                ranked, made = self._ranked(prioritise, slot[1], keys, mine)
+                ranked, made = self._ranked(prioritise, *slot, keys, mine)
                 self._orders[slot] = (len(mine), ranked, made, queue)
             finally:
                 with self.lock:
@@ -309,23 +311,40 @@ class Review:
         return (studies.rename_axis(col.STUDY_ID).reset_index().assign(key=lambda t: t[col.STUDY_ID]),
                 decisions.assign(study_id=decisions["key"]))
 
-    def _rank(self, prioritise, stage: str, studies: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    def _rank(self, prioritise, reviewer: str, stage: str, studies: pd.DataFrame,
+              decisions: pd.DataFrame) -> pd.DataFrame:
         """``prioritise.rank`` with the studies' vectors made once for the same studies (their text
-        comes from the queue and the studies table, which only a run rewrites)."""
+        comes from the queue and the studies table, which only a run rewrites), each ordering's
+        audit record appended to the reviewer's ordering log (:meth:`orderings_file`)."""
         settings = rank_settings(prioritise, self.settings)
-        vectorise = getattr(prioritise, "vectorise", None)
-        if vectorise is None:
+        vectorise, rank_and_log = getattr(prioritise, "vectorise", None), getattr(prioritise, "rank_and_log", None)
+        if vectorise is None or rank_and_log is None:
             return prioritise.rank(studies, decisions, settings)
         ids = tuple(sorted(studies[col.STUDY_ID].astype(str)))
         kept = self._vectors.get(stage)
         if kept is None or kept[0] != ids:
             kept = self._vectors[stage] = (ids, vectorise(studies, settings.query))
-        return prioritise.rank(studies, decisions, settings, kept[1])
+        ranked, audit = rank_and_log(studies, decisions, settings, kept[1])
+        made = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        line = json.dumps({"made": made, "reviewer": reviewer, "stage": stage, **audit}, sort_keys=True)
+        path = self.orderings_file(reviewer)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock, open(path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+        return ranked
 
-    def _ranked(self, prioritise, stage: str, keys: list[str], mine: dict[str, dict[str, str]]) -> tuple[list[str], str]:
+    def orderings_file(self, reviewer: str) -> Path:
+        """Where the workbench logs every ordering it made for ``reviewer``: one JSON object per line
+        (when, the model, its parameters and seed, the digests of the studies' text, of the decisions
+        and of the order, and the first ten studies). Beside the decision files, which it never mixes
+        with: the screen stage reads only ``*.csv`` there."""
+        return self.base / layout.SCREENING / "orderings" / f"{reviewer}.jsonl"
+
+    def _ranked(self, prioritise, reviewer: str, stage: str, keys: list[str],
+                mine: dict[str, dict[str, str]]) -> tuple[list[str], str]:
         studies, decisions = self._rank_input(stage, mine)
         try:
-            ranked = self._rank(prioritise, stage, studies, decisions)
+            ranked = self._rank(prioritise, reviewer, stage, studies, decisions)
             column = next((name for name in (col.STUDY_ID, "key") if name in ranked), ranked.columns[0])
             waiting = set(keys)
             ordered = [key for key in dict.fromkeys(ranked[column].astype(str)) if key in waiting]

@@ -399,3 +399,8 @@ def test_the_real_model_orders_the_queue_and_vectorises_its_studies_once(serve, 
         time.sleep(0.05)
     assert client.state("ann")["progress"]["order"] == f"prioritised on your {BATCH} decisions"
     assert made == [3]  # the same three studies: their vectors are kept between orderings
+    logged = [json.loads(line) for line in (base / "data/raw/decisions/screening/orderings/ann.jsonl").read_text(
+        encoding="utf-8").splitlines()]
+    assert [entry["decisions"] for entry in logged] == [{"include": 0, "exclude": 0}, {"include": BATCH, "exclude": 0}]
+    assert {entry["reviewer"] for entry in logged} == {"ann"} and {entry["seed"] for entry in logged} == {0}
+    assert all(entry["model"] and entry["studies_digest"] and entry["ordering_digest"] for entry in logged)
