@@ -6,7 +6,7 @@ with the keywords from ``studies.csv``. A reviewer sees the queue's studies they
 decided in their own decision file; what other reviewers decided is never read (blinding), and
 neither is the queue's ``decided_by`` column.
 
-Order. At title/abstract the studies are ordered by ``pipeline.prioritise.rank(studies,
+Order. At title/abstract the studies are ordered by ``pipeline.prioritise.rank_and_log(studies,
 decisions, settings, vectors)``, trained on the reviewer's own decisions only (so the order
 cannot leak another reviewer's judgement), again after every :data:`BATCH` decisions, in the
 background; the studies' TF-IDF vectors are made once per queue and kept between batches (a
@@ -19,7 +19,6 @@ decision files. Full text keeps the queue's order.
 from __future__ import annotations
 
 import datetime
-import importlib
 import json
 import logging
 import re
@@ -31,6 +30,7 @@ import pandas as pd
 
 from pipeline import columns as col
 from pipeline import folder as layout
+from pipeline import prioritise
 from pipeline.config import Settings
 from pipeline.errors import DecisionError, PipelineError
 from pipeline.io import loads, read_table
@@ -105,17 +105,6 @@ def _safe_stem(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
-def _prioritiser():
-    """``pipeline.prioritise`` (looked up at each ordering, so a test can stand another in), or None
-    when it cannot be imported (the queue's order is used)."""
-    try:
-        return importlib.import_module("pipeline.prioritise")
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipeline.prioritise":
-            log.warning("workbench: prioritisation unavailable (%s); studies are shown in the queue's order", exc)
-        return None
-
-
 class UnknownStudy(PipelineError):
     """A request names a study (or a PDF) the workbench does not offer."""
 
@@ -123,16 +112,6 @@ class UnknownStudy(PipelineError):
 def unknown_study(key: str, stage: str) -> UnknownStudy:
     return UnknownStudy(f"study {key!r} is not in the {stage} work queue", where="request",
                         fix="pick a study the workbench offered; run the review again if the queue changed")
-
-
-def rank_settings(prioritise, settings: Settings):
-    """What ``rank`` takes as settings: the module's own ``RankSettings`` with the review's seed
-    and its words for a cold start when it declares them (``review_words``), else the review's
-    settings (a stand-in module in tests may take those)."""
-    make, words = getattr(prioritise, "RankSettings", None), getattr(prioritise, "review_words", None)
-    if make is None or words is None:
-        return settings
-    return make(seed=settings.screening.seed, query=words(settings))
 
 
 class Review:
@@ -270,18 +249,14 @@ class Review:
         current = cached is not None and cached[3] is queue  # no run has rewritten the queue since
         if current and len(mine) < cached[0] + BATCH:
             return cached[1], cached[2]
-        prioritise = _prioritiser()
-        if prioritise is None:
-            self._orders[slot] = (len(mine), keys, "the work queue's order", queue)
-            return keys, "the work queue's order"
         if current:
-            self._reorder_later(slot, prioritise, keys, dict(mine), queue)
+            self._reorder_later(slot, keys, dict(mine), queue)
             return cached[1], cached[2]
-        ranked, made = self._ranked(prioritise, reviewer, stage, keys, mine)
+        ranked, made = self._ranked(reviewer, stage, keys, mine)
         self._orders[slot] = (len(mine), ranked, made, queue)
         return ranked, made
 
-    def _reorder_later(self, slot: tuple[str, str], prioritise, keys: list[str], mine: dict, queue: pd.DataFrame) -> None:
+    def _reorder_later(self, slot: tuple[str, str], keys: list[str], mine: dict, queue: pd.DataFrame) -> None:
         with self.lock:
             if slot in self._ranking:
                 return
@@ -289,7 +264,7 @@ class Review:
 
         def work() -> None:
             try:
-                ranked, made = self._ranked(prioritise, *slot, keys, mine)
+                ranked, made = self._ranked(*slot, keys, mine)
                 self._orders[slot] = (len(mine), ranked, made, queue)
             finally:
                 with self.lock:
@@ -311,20 +286,17 @@ class Review:
         return (studies.rename_axis(col.STUDY_ID).reset_index().assign(key=lambda t: t[col.STUDY_ID]),
                 decisions.assign(study_id=decisions["key"]))
 
-    def _rank(self, prioritise, reviewer: str, stage: str, studies: pd.DataFrame,
-              decisions: pd.DataFrame) -> pd.DataFrame:
-        """``prioritise.rank`` with the studies' vectors made once for the same studies (their text
+    def _rank(self, reviewer: str, stage: str, studies: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+        """The model's order, with the studies' vectors made once for the same studies (their text
         comes from the queue and the studies table, which only a run rewrites), each ordering's
         audit record appended to the reviewer's ordering log (:meth:`orderings_file`)."""
-        settings = rank_settings(prioritise, self.settings)
-        vectorise, rank_and_log = getattr(prioritise, "vectorise", None), getattr(prioritise, "rank_and_log", None)
-        if vectorise is None or rank_and_log is None:
-            return prioritise.rank(studies, decisions, settings)
+        settings = prioritise.RankSettings(seed=self.settings.screening.seed,
+                                           query=prioritise.review_words(self.settings))
         ids = tuple(sorted(studies[col.STUDY_ID].astype(str)))
         kept = self._vectors.get(stage)
         if kept is None or kept[0] != ids:
-            kept = self._vectors[stage] = (ids, vectorise(studies, settings.query))
-        ranked, audit = rank_and_log(studies, decisions, settings, kept[1])
+            kept = self._vectors[stage] = (ids, prioritise.vectorise(studies, settings.query))
+        ranked, audit = prioritise.rank_and_log(studies, decisions, settings, kept[1])
         made = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         line = json.dumps({"made": made, "reviewer": reviewer, "stage": stage, **audit}, sort_keys=True)
         path = self.orderings_file(reviewer)
@@ -340,20 +312,19 @@ class Review:
         with: the screen stage reads only ``*.csv`` there."""
         return self.base / layout.SCREENING / "orderings" / f"{reviewer}.jsonl"
 
-    def _ranked(self, prioritise, reviewer: str, stage: str, keys: list[str],
+    def _ranked(self, reviewer: str, stage: str, keys: list[str],
                 mine: dict[str, dict[str, str]]) -> tuple[list[str], str]:
         studies, decisions = self._rank_input(stage, mine)
         try:
-            ranked = self._rank(prioritise, reviewer, stage, studies, decisions)
-            column = next((name for name in (col.STUDY_ID, "key") if name in ranked), ranked.columns[0])
+            ranked = self._rank(reviewer, stage, studies, decisions)
             waiting = set(keys)
-            ordered = [key for key in dict.fromkeys(ranked[column].astype(str)) if key in waiting]
-        except Exception as exc:  # a plug-in's failure must not stop screening
+            ordered = [key for key in dict.fromkeys(ranked[col.STUDY_ID].astype(str)) if key in waiting]
+        except Exception as exc:  # a model's failure must not stop screening
             log.warning("workbench: prioritisation failed (%s: %s); the queue's order is used", type(exc).__name__, exc)
             return keys, f"the work queue's order (prioritisation failed: {type(exc).__name__})"
         placed = set(ordered)
         log.info("workbench: ordered %d studies at %s by %s on %d of the reviewer's decisions; first: %s", len(keys),
-                 stage, prioritise.__name__, len(mine), ", ".join(ordered[:3]))
+                 stage, prioritise.MODEL, len(mine), ", ".join(ordered[:3]))
         return ordered + [key for key in keys if key not in placed], f"prioritised on your {len(mine)} decisions"
 
     def next_key(self, reviewer: str, stage: str, mine: dict[str, dict[str, str]], skip: str = "") -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import sys
 import threading
 import time
 import types
@@ -16,6 +15,7 @@ import pytest
 
 from pipeline.config import load
 from pipeline.io import read_table, write_table
+from pipeline.prioritise import review_words
 from pipeline.screen import validate_decisions
 from pipeline.workbench.review import BATCH, Review
 from pipeline.workbench.server import MAX_BODY, WorkbenchServer
@@ -102,7 +102,7 @@ def serve(tmp_path):
 @pytest.fixture
 def queue_order(monkeypatch):
     """The queue's own order, for tests of what the server writes and shows rather than of the order."""
-    monkeypatch.setattr("pipeline.workbench.review._prioritiser", lambda: None)
+    monkeypatch.setattr(Review, "_ranked", lambda self, reviewer, stage, keys, mine: (keys, "the work queue's order"))
 
 
 def decisions_file(base: Path, reviewer: str) -> Path:
@@ -268,19 +268,19 @@ def test_an_internal_error_is_one_json_line_not_a_traceback(serve, monkeypatch):
 
 @pytest.fixture
 def prioritise(monkeypatch):
-    """A stand-in ``pipeline.prioritise`` that records what it was given."""
-    module = types.ModuleType("pipeline.prioritise")
-    module.calls = []
+    """The model's ranking replaced by one that records what it was given and reverses the studies."""
+    from pipeline import prioritise as module
 
-    def rank(studies, decisions, settings):
-        module.calls.append((list(studies["study_id"]), decisions.copy(), settings, studies.copy()))
-        if module.fail:
+    recorder = types.SimpleNamespace(calls=[], fail=False)
+
+    def rank_and_log(studies, decisions, settings, vectors=None):
+        recorder.calls.append((list(studies["study_id"]), decisions.copy(), settings, studies.copy()))
+        if recorder.fail:
             raise ValueError("model broke")
-        return pd.DataFrame({"study_id": list(reversed(studies["study_id"]))})
+        return pd.DataFrame({"study_id": list(reversed(studies["study_id"]))}), {}
 
-    module.rank, module.fail = rank, False
-    monkeypatch.setitem(sys.modules, "pipeline.prioritise", module)
-    return module
+    monkeypatch.setattr(module, "rank_and_log", rank_and_log)
+    return recorder
 
 
 def test_the_queue_is_ordered_by_the_prioritisation_module_on_the_reviewers_own_decisions(serve, prioritise):
@@ -291,7 +291,7 @@ def test_the_queue_is_ordered_by_the_prioritisation_module_on_the_reviewers_own_
     studies, decisions, settings, table = prioritise.calls[-1]
     assert studies == ["s1", "s2", "s3"] and decisions.empty  # bob's decision is not ann's training data
     assert table[["title", "keywords"]].values.tolist()[0] == ["Compassion fatigue in nurses", '["burnout"]']
-    assert settings.criteria  # the review's settings, for a module that declares no settings of its own
+    assert settings.seed == 0 and settings.query.startswith('"compassion fatigue" OR "secondary trauma"')
     client.decide("ann", "s3", "include")
     assert len(prioritise.calls) == 2  # bob's decision, ann's login; reordered again only after a batch
     for number in range(BATCH - 1):
@@ -309,8 +309,6 @@ def test_the_queue_is_ordered_by_the_prioritisation_module_on_the_reviewers_own_
 
 
 def test_the_module_gets_its_own_settings_and_the_reviewers_decisions_by_study_id(serve, prioritise, tmp_path):
-    prioritise.RankSettings = lambda seed, query: ("rank settings", seed, query)
-    prioritise.review_words = lambda settings: settings.search.string
     client, base = serve()
     write_table(_queue(TA, ["s2", "s3"]), base / "data/processed/screen/to_screen_title_abstract.csv")
     path = decisions_file(base, "ann")
@@ -318,7 +316,7 @@ def test_the_module_gets_its_own_settings_and_the_reviewers_decisions_by_study_i
     path.write_text("key,stage,decision,reason,reviewer,date,note\ns1,title_abstract,include,,ann,,\n")
     client.state("ann")
     studies, decisions, settings, table = prioritise.calls[-1]
-    assert settings == ("rank settings", 0, '"compassion fatigue" OR "secondary trauma*"')
+    assert (settings.seed, settings.query) == (0, review_words(load(base / "config.yaml")))
     assert studies == ["s2", "s3", "s1"]  # s1 left the queue in a run: its text still trains the model
     assert decisions[["study_id", "decision"]].values.tolist() == [["s1", "include"]]
 
