@@ -43,7 +43,9 @@ BATCH = 10  # decisions between two orderings of a reviewer's queue
 QUEUE = "data/processed/screen/to_screen_{stage}.csv"
 STUDIES = "data/processed/screen/studies.csv"
 STOPPING = "data/processed/screen/stopping.json"
-STOPPING_KEYS = ("allowed", "rule", "target", "confidence", "screened", "remaining", "message")
+# what the page shows of the screen stage's stopping.json (pipeline.stopping.state writes these keys)
+STOPPING_KEYS = ("allowed", "rule_name", "recall_target", "confidence", "screened", "remaining", "includes_found",
+                 "message")
 FULLTEXT = "data/raw/fulltext"  # PDFs named after the study id, its DOI or its PMID
 FIELDS = (col.TITLE, col.AUTHORS, col.YEAR, col.JOURNAL, col.DOI, col.PMID, col.ABSTRACT, "sources", "records")
 NOT_RECORDED = "(not recorded)"  # the schema's default search string

@@ -150,18 +150,16 @@ def test_two_reviewers_screen_through_a_killed_server_and_the_run_counts_them(ch
         assert "Not saved" in ann.js("document.getElementById('status').textContent") and shown(ann) == before
 
         stopping = review / "data/processed/screen/stopping.json"
-        written = not stopping.exists()  # the run writes it where the stopping rule is installed
-        if written:
-            stopping.write_text(json.dumps({"allowed": True, "rule": "<b>sampled</b>", "target": 0.95, "confidence": 0.95,
-                                            "screened": 3, "remaining": 3, "message": "recall target met"}))
-        rule = json.loads(stopping.read_text())["rule"]
+        ran = json.loads(stopping.read_text())  # what the run wrote, its rule's name given markup: shown as text
+        rule = f"<b>sampled</b> {ran['rule_name']}"
+        stopping.write_text(json.dumps({**ran, "rule_name": rule}))
         server = Server(review, tmp_path / "server2.log")
         for page in (ann, bob):
             page.goto(server.url)
         assert log_in(ann, "ann") not in done_by_ann
         assert f"Stopping rule {rule}: " in ann.js("document.getElementById('stopping').textContent")
-        if written:
-            stopping.unlink()
+        assert f"recall target {ran['recall_target']}" in ann.js("document.getElementById('stopping').textContent")
+        stopping.write_text(json.dumps(ran))
         assert ann.js("document.getElementById('progress').textContent").startswith(f"Decided 3 of {queue}")
         assert log_in(bob, "bob") not in done_by_bob
         # the rest, still at once

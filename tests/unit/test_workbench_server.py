@@ -10,14 +10,16 @@ import time
 import types
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.config import load
+from pipeline.config import StoppingSettings, load
 from pipeline.io import read_table, write_table
 from pipeline.prioritise import review_words
 from pipeline.screen import validate_decisions
-from pipeline.workbench.review import BATCH, Review
+from pipeline.stopping import state
+from pipeline.workbench.review import BATCH, STOPPING_KEYS, Review
 from pipeline.workbench.server import MAX_BODY, WorkbenchServer
 
 FIXTURE_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "review" / "config.yaml"
@@ -192,10 +194,11 @@ def test_search_and_criterion_terms_are_highlighted(serve, queue_order):
 def test_the_stopping_rule_state_is_shown_when_the_run_wrote_one(serve):
     client, base = serve()
     assert client.state("ann")["stopping"] is None
-    stopping = {"allowed": False, "rule": "hypergeometric", "target": 0.95, "confidence": 0.95, "screened": 1,
-                "remaining": 2, "message": "keep screening", "extra": 1}
+    stopping = state(np.array([True, False]), 2, StoppingSettings(rule="hypergeometric"))  # as the screen stage writes it
     (base / "data/processed/screen/stopping.json").write_text(json.dumps(stopping))
-    assert client.state("ann")["stopping"] == {k: v for k, v in stopping.items() if k != "extra"}
+    shown = client.state("ann")["stopping"]
+    assert shown == {key: stopping[key] for key in STOPPING_KEYS} and None not in shown.values()
+    assert "p_value" in stopping and "p_value" not in shown  # what the page does not show stays out
     (base / "data/processed/screen/stopping.json").write_text("{broken")
     assert "could not be read" in client.state("bob")["stopping"]["message"]
 

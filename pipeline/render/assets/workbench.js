@@ -62,11 +62,16 @@ function showProgress(progress, stopping) {
     node.className = "";
     return;
   }
-  var parts = ["Stopping rule" + (stopping.rule ? " " + stopping.rule : "") + ": " +
+  var parts = ["Stopping rule" + (stopping.rule_name ? " " + stopping.rule_name : "") + ": " +
     (stopping.allowed ? "stopping is allowed" : "keep screening")];
-  if (stopping.target !== null && stopping.target !== undefined) { parts.push("recall target " + stopping.target); }
+  if (stopping.recall_target !== null && stopping.recall_target !== undefined) {
+    parts.push("recall target " + stopping.recall_target);
+  }
   if (stopping.confidence !== null && stopping.confidence !== undefined) { parts.push("confidence " + stopping.confidence); }
   if (stopping.screened !== null && stopping.screened !== undefined) { parts.push(stopping.screened + " screened"); }
+  if (stopping.includes_found !== null && stopping.includes_found !== undefined) {
+    parts.push(stopping.includes_found + " included");
+  }
   if (stopping.remaining !== null && stopping.remaining !== undefined) { parts.push(stopping.remaining + " remaining"); }
   node.textContent = parts.join("; ") + (stopping.message ? ". " + stopping.message : "") + " (as of the last pipeline run)";
   node.className = stopping.allowed ? "allowed" : "";
